@@ -1,0 +1,59 @@
+# One entry point for setup and tests. Every target installs what it needs itself.
+#   make test                       lint, unit and app tests, every Molecule scenario on debian12 and debian13
+#   make test SCENARIO=memcached    one scenario (add DISTRO=debian12 for one distro): the inner loop
+#   make images REBUILD=1           rebuild the local systemd test images
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+VENV       := .venv
+PY         := $(VENV)/bin/python
+BIN        := $(VENV)/bin
+STAMP      := $(VENV)/.installed
+SCENARIO   ?=
+DISTRO     ?= debian12 debian13
+JOBS       ?= 2
+REBUILD    ?=
+export PATH := $(CURDIR)/$(BIN):$(PATH)
+export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
+
+.PHONY: help venv docker images lint unit molecule test clean
+
+help:
+	@sed -n 's/^#   //p' $(MAKEFILE_LIST)
+
+$(STAMP): requirements.txt app/requirements.txt
+	test -x $(PY) || python3 -m venv $(VENV)
+	$(PY) -m pip install --quiet -r requirements.txt
+	touch $@
+
+venv: $(STAMP)
+
+docker: venv
+	$(PY) -m tools.host docker
+
+images: docker
+	@if [ -z "$$DJSTACK_IMAGE" ]; then \
+	  $(PY) -m tools.host tools debootstrap && \
+	  $(PY) -m tools.images $(if $(REBUILD),--force) $(DISTRO); \
+	else echo "DJSTACK_IMAGE=$$DJSTACK_IMAGE: using it instead of the local images"; fi
+
+lint: venv
+	$(BIN)/yamllint --strict .
+	$(BIN)/ansible-lint
+
+unit: venv
+	$(PY) -m tools.host tools memcached
+	$(BIN)/pytest -q tests app
+
+molecule: images
+	$(PY) -m tools.matrix --jobs $(JOBS) $(foreach s,$(SCENARIO),--scenario $(s)) \
+	  $(foreach d,$(DISTRO),--distro $(d)) $(if $(DJSTACK_IMAGE),--image $(DJSTACK_IMAGE))
+
+ifeq ($(SCENARIO),)
+test: lint unit molecule
+else
+test: molecule
+endif
+
+clean:
+	rm -rf .cache/molecule-logs

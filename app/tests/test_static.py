@@ -1,0 +1,62 @@
+"""collectstatic with the manifest storage, as the deploy runs it."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+
+from demo_testlib import clean_env, get_in_subprocess
+
+SECRET = "static-test-secret-key-abcdefghijklmnopqrstuvwxyz-0123456789"
+HASHED = r"[0-9a-f]{12}"
+
+
+@pytest.fixture
+def collected(collected_static: Path, tmp_path: Path) -> tuple[Path, dict[str, str]]:
+    """STATIC_ROOT after `manage.py collectstatic --noinput` (see conftest)."""
+    env = clean_env(
+        DJANGO_SECRET_KEY=SECRET,
+        DJANGO_ALLOWED_HOSTS="localhost",
+        DJANGO_STATIC_ROOT=str(collected_static),
+        DJANGO_DATABASE_URL=f"sqlite:///{tmp_path / 'db.sqlite3'}",
+    )
+    return collected_static, env
+
+
+def only(root: Path, pattern: str) -> Path:
+    matches = [p for p in root.rglob("*") if re.fullmatch(pattern, p.relative_to(root).as_posix())]
+    assert len(matches) == 1, (pattern, matches)
+    return matches[0]
+
+
+def test_manifest_and_hashed_files(collected: tuple[Path, dict[str, str]]) -> None:
+    root, _ = collected
+    manifest = json.loads((root / "staticfiles.json").read_text())
+    paths = manifest["paths"]
+    css = only(root, rf"catalog/css/site\.{HASHED}\.css")
+    png = only(root, rf"catalog/img/hero\.{HASHED}\.png")
+    assert paths["catalog/css/site.css"] == css.relative_to(root).as_posix()
+    assert paths["catalog/img/hero.png"] == png.relative_to(root).as_posix()
+    assert 150_000 < png.stat().st_size < 250_000
+    # The admin's files are collected and hashed too.
+    only(root, rf"admin/css/base\.{HASHED}\.css")
+    # The stylesheet's url() was rewritten to the hashed image name.
+    assert png.name in css.read_text()
+
+
+def test_pages_link_the_hashed_names(collected: tuple[Path, dict[str, str]]) -> None:
+    root, env = collected
+    manifest = json.loads((root / "staticfiles.json").read_text())["paths"]
+    response = get_in_subprocess("/about/", env)
+    assert response["status"] == 200
+    assert f'href="/static/{manifest["catalog/css/site.css"]}"' in response["body"]
+    assert f'src="/static/{manifest["catalog/img/hero.png"]}"' in response["body"]
+
+
+def test_static_url_is_honoured(collected: tuple[Path, dict[str, str]]) -> None:
+    _, env = collected
+    response = get_in_subprocess("/about/", {**env, "DJANGO_STATIC_URL": "/assets/"})
+    assert re.search(rf'href="/assets/catalog/css/site\.{HASHED}\.css"', response["body"])

@@ -1,0 +1,1 @@
+"""Helpers shared by the testinfra suites of every Molecule scenario."""

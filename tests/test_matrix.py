@@ -1,0 +1,49 @@
+"""The Molecule matrix runner: planning, isolation and the summary CI reads."""
+
+from pathlib import Path
+
+from tools import matrix
+
+
+def _scenario(root: Path, name: str, weight: int | None = None) -> None:
+    (root / name).mkdir()
+    header = f"# djstack-weight: {weight}\n" if weight else ""
+    (root / name / "molecule.yml").write_text(header + "---\n")
+
+
+def test_discovers_only_directories_with_molecule_yml(tmp_path):
+    _scenario(tmp_path, "memcached")
+    (tmp_path / "djstack_testlib").mkdir()
+    assert matrix.discover_scenarios(tmp_path) == ["memcached"]
+
+
+def test_heaviest_scenarios_start_first(tmp_path, monkeypatch):
+    _scenario(tmp_path, "light")
+    _scenario(tmp_path, "heavy", weight=5)
+    monkeypatch.setattr(matrix, "MOLECULE_DIR", tmp_path)
+    jobs = matrix.plan(["light", "heavy"], ["debian12", "debian13"])
+    assert [j.name for j in jobs] == ["heavy@debian12", "heavy@debian13", "light@debian12", "light@debian13"]
+
+
+def test_each_pair_gets_its_own_image_and_ephemeral_dir(tmp_path):
+    a = matrix.job_env(matrix.Job("memcached", "debian12"), tmp_path, None)
+    b = matrix.job_env(matrix.Job("memcached", "debian13"), tmp_path, None)
+    assert a["DJSTACK_IMAGE"] == "djstack-systemd:debian12"
+    assert b["DJSTACK_IMAGE"] == "djstack-systemd:debian13"
+    assert a["MOLECULE_EPHEMERAL_DIRECTORY"] != b["MOLECULE_EPHEMERAL_DIRECTORY"]
+
+
+def test_image_override_applies_to_every_pair(tmp_path):
+    env = matrix.job_env(matrix.Job("memcached", "debian13"), tmp_path, "me/debian-systemd:13")
+    assert env["DJSTACK_IMAGE"] == "me/debian-systemd:13"
+    assert env["DJSTACK_DISTRO"] == "debian13"
+
+
+def test_summary_ends_with_the_line_ci_reads(tmp_path):
+    outcomes = [
+        matrix.Outcome(matrix.Job("a", "debian12"), True, 10.0, tmp_path / "a.log"),
+        matrix.Outcome(matrix.Job("b", "debian12"), False, 20.0, tmp_path / "b.log"),
+    ]
+    text = matrix.summary(outcomes, 25.0)
+    assert text.splitlines()[-1] == "1 passed, 1 failed"
+    assert "b@debian12  FAILED" in text

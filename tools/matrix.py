@@ -1,0 +1,145 @@
+"""Run Molecule scenarios across the distro matrix, a few at a time.
+
+Each (scenario, distro) pair gets its own instance name and Molecule ephemeral
+directory, so pairs run side by side without touching each other. Output goes to
+one log per pair; a failure prints that log's tail. The last line is a plain
+`N passed, N failed` summary that CI reads.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+MOLECULE_DIR = ROOT / "molecule"
+DEFAULT_DISTROS = ("debian12", "debian13")
+IMAGE_REPO = "djstack-systemd"
+TAIL_LINES = 80
+
+
+@dataclass(frozen=True)
+class Job:
+    scenario: str
+    distro: str
+
+    @property
+    def name(self) -> str:
+        return f"{self.scenario}@{self.distro}"
+
+
+@dataclass
+class Outcome:
+    job: Job
+    ok: bool
+    seconds: float
+    log: Path
+
+
+def discover_scenarios(molecule_dir: Path = MOLECULE_DIR) -> list[str]:
+    return sorted(p.parent.name for p in molecule_dir.glob("*/molecule.yml"))
+
+
+def scenario_weight(scenario: str, molecule_dir: Path | None = None) -> int:
+    """A scenario may declare `# djstack-weight: N` (its rough minutes) so the
+    longest ones start first and the pool finishes together."""
+    text = ((molecule_dir or MOLECULE_DIR) / scenario / "molecule.yml").read_text()
+    for line in text.splitlines():
+        if line.startswith("# djstack-weight:"):
+            return int(line.split(":", 1)[1])
+    return 1
+
+
+def plan(scenarios: Sequence[str], distros: Sequence[str]) -> list[Job]:
+    jobs = [Job(s, d) for s in scenarios for d in distros]
+    return sorted(jobs, key=lambda j: (-scenario_weight(j.scenario), j.scenario, j.distro))
+
+
+def job_env(job: Job, log_dir: Path, image: str | None) -> dict[str, str]:
+    env = dict(os.environ)
+    env["DJSTACK_DISTRO"] = job.distro
+    env["DJSTACK_IMAGE"] = image or f"{IMAGE_REPO}:{job.distro}"
+    env["MOLECULE_EPHEMERAL_DIRECTORY"] = str(log_dir / "ephemeral" / f"{job.scenario}-{job.distro}")
+    env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"
+    env["ANSIBLE_FORCE_COLOR"] = "0"
+    env["PY_COLORS"] = "0"
+    env["NO_COLOR"] = "1"
+    return env
+
+
+_print_lock = threading.Lock()
+
+
+def say(message: str) -> None:
+    with _print_lock:
+        print(message, flush=True)
+
+
+def run_job(job: Job, log_dir: Path, image: str | None, command: str) -> Outcome:
+    log = log_dir / f"{job.scenario}-{job.distro}.log"
+    say(f"[start] {job.name}")
+    started = time.monotonic()
+    with log.open("w") as out:
+        proc = subprocess.run(
+            [sys.executable, "-m", "molecule", command, "-s", job.scenario],
+            cwd=ROOT, env=job_env(job, log_dir, image), stdout=out, stderr=subprocess.STDOUT,
+            check=False,
+        )
+    outcome = Outcome(job, proc.returncode == 0, time.monotonic() - started, log)
+    status = "pass" if outcome.ok else "FAIL"
+    say(f"[{status}] {job.name} in {outcome.seconds:.0f}s (log: {log.relative_to(ROOT)})")
+    if not outcome.ok:
+        tail = log.read_text(errors="replace").splitlines()[-TAIL_LINES:]
+        say("\n".join(f"  | {line}" for line in tail))
+    return outcome
+
+
+def summary(outcomes: Sequence[Outcome], wall: float) -> str:
+    width = max((len(o.job.name) for o in outcomes), default=10)
+    lines = ["", "Molecule matrix:"]
+    for o in sorted(outcomes, key=lambda o: o.job.name):
+        lines.append(f"  {o.job.name:<{width}}  {'passed' if o.ok else 'FAILED':<6}  {o.seconds:6.0f}s")
+    passed = sum(o.ok for o in outcomes)
+    lines.append(f"  wall time {wall:.0f}s")
+    lines.append(f"{passed} passed, {len(outcomes) - passed} failed")
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--scenario", "-s", action="append",
+                        help="scenario to run (repeatable; default: all in molecule/)")
+    parser.add_argument("--distro", "-d", action="append", help="debian12 and/or debian13 (default: both)")
+    parser.add_argument("--jobs", "-j", type=int, default=2, help="pairs run at once")
+    parser.add_argument("--image", help="systemd image for every pair (overrides the distro's local image)")
+    parser.add_argument("--command", default="test", help="molecule command (test, converge, verify, destroy)")
+    parser.add_argument("--log-dir", type=Path, default=ROOT / ".cache" / "molecule-logs")
+    args = parser.parse_args(argv)
+
+    known = discover_scenarios()
+    scenarios = args.scenario or known
+    unknown = sorted(set(scenarios) - set(known))
+    if unknown:
+        parser.error(f"unknown scenario(s) {unknown}; known: {known}")
+    distros = args.distro or list(DEFAULT_DISTROS)
+    args.log_dir.mkdir(parents=True, exist_ok=True)
+
+    jobs = plan(scenarios, distros)
+    say(f"Running {len(jobs)} scenario runs, {args.jobs} at a time: {', '.join(j.name for j in jobs)}")
+    started = time.monotonic()
+    with ThreadPoolExecutor(max_workers=max(1, args.jobs)) as pool:
+        outcomes = list(pool.map(lambda j: run_job(j, args.log_dir, args.image, args.command), jobs))
+    say(summary(outcomes, time.monotonic() - started))
+    return 0 if all(o.ok for o in outcomes) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
