@@ -1,0 +1,40 @@
+"""Run the site playbook from the controller against a Molecule instance, as an
+operator would against a VM, and read what it reports."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+SITE = ROOT / "playbooks" / "site.yml"
+
+
+@dataclass
+class Run:
+    rc: int
+    output: str
+
+    def recap(self) -> dict[str, int]:
+        """The PLAY RECAP counters of the (single) host."""
+        match = re.search(r"^\S+\s+:\s+(ok=.*)$", self.output.split("PLAY RECAP", 1)[-1], re.M)
+        assert match, f"no PLAY RECAP in:\n{self.output[-3000:]}"
+        return {k: int(v) for k, v in re.findall(r"(\w+)=(\d+)", match.group(1))}
+
+
+def inventory() -> str:
+    """Molecule's inventory directory (with its group_vars, e.g. the test secret)."""
+    return str(Path(os.environ["MOLECULE_INVENTORY_FILE"]).parent)
+
+
+def run_site(*args: str, playbook: Path = SITE) -> Run:
+    env = dict(os.environ, ANSIBLE_FORCE_COLOR="0", ANSIBLE_NOCOLOR="1",
+               ANSIBLE_CONFIG=os.environ.get("ANSIBLE_CONFIG", str(ROOT / "ansible.cfg")))
+    env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"
+    proc = subprocess.run(["ansible-playbook", "-i", inventory(), str(playbook), *args],
+                          cwd=ROOT, env=env, capture_output=True, text=True, check=False)
+    return Run(proc.returncode, proc.stdout + proc.stderr)

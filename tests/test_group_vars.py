@@ -1,0 +1,67 @@
+"""The top-level group_vars/ take effect, and an environment's inventory overrides them."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def effective_config(inventory: str, *extra: str) -> dict[str, dict[str, object]]:
+    """Run playbooks/show-config.yml and return {host: its printed wiring}."""
+    env = dict(os.environ, ANSIBLE_STDOUT_CALLBACK="ansible.builtin.json",
+               ANSIBLE_CONFIG=str(ROOT / "ansible.cfg"))
+    bin_dir = Path(sys.executable).parent
+    proc = subprocess.run(
+        [str(bin_dir / "ansible-playbook"), "-i", inventory, "playbooks/show-config.yml", *extra],
+        cwd=ROOT, env=env, capture_output=True, text=True, check=False,
+    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    # The JSON document comes first; profile_tasks appends its timing table.
+    report, _ = json.JSONDecoder().raw_decode(proc.stdout[proc.stdout.index("{"):])
+    task = report["plays"][0]["tasks"][0]
+    return {host: result["msg"] for host, result in task["hosts"].items()}
+
+
+@pytest.fixture(scope="module")
+def staging() -> dict[str, object]:
+    return effective_config("inventory/staging")["staging.example.com"]
+
+
+@pytest.fixture(scope="module")
+def production() -> dict[str, object]:
+    return effective_config("inventory/production")["web1.example.com"]
+
+
+def test_stack_wiring_from_top_level_group_vars(production):
+    # Nothing in inventory/production sets these: they come from group_vars/all.yml.
+    assert production["nginx_upstream_socket"] == production["gunicorn_socket_path"] == "/run/demo/gunicorn.sock"
+    assert production["django_app_cache_location"] == f"unix:{production['memcached_socket_path']}"
+    assert production["nginx_static_root"] == "/srv/demo/shared/static"
+    assert production["memcached_socket_group"] == "demo"
+
+
+def test_environment_overrides_the_domain(staging, production):
+    assert staging["site_domain"] == "staging.example.com"
+    assert production["site_domain"] == "www.example.com"
+
+
+def test_domain_feeds_allowed_hosts_and_server_name(production):
+    assert production["nginx_server_name"] == "www.example.com"
+    assert production["django_app_allowed_hosts"] == ["www.example.com", "example.com", "localhost"]
+
+
+def test_environment_sets_a_role_variable(staging, production):
+    assert staging["django_app_keep_releases"] == 3
+    assert production["gunicorn_workers"] == 4
+
+
+def test_extra_vars_override_everything():
+    config = effective_config("inventory/staging", "-e", "site_domain=other.example.org")
+    assert config["staging.example.com"]["nginx_server_name"] == "other.example.org"
