@@ -1,4 +1,6 @@
 # One entry point for setup and tests. Every target installs what it needs itself.
+#   make demo                       a fresh Debian container as a stand-in VM, provisioned by playbooks/site.yml
+#   make demo-down                  remove the demo host
 #   make test                       lint, unit and app tests, every Molecule scenario on debian12 and debian13
 #   make test SCENARIO=memcached    one scenario (add DISTRO=debian12 for one distro): the inner loop
 #   make images REBUILD=1           rebuild the local systemd test images
@@ -16,7 +18,7 @@ REBUILD    ?=
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
 
-.PHONY: help venv docker images lint unit molecule test clean
+.PHONY: help venv docker images lint unit molecule test demo demo-down clean
 
 help:
 	@sed -n 's/^#   //p' $(MAKEFILE_LIST)
@@ -54,6 +56,13 @@ test: lint unit molecule
 else
 test: molecule
 endif
+
+demo: DISTRO = debian12
+demo: images
+	$(PY) -m tools.demo up $(if $(DJSTACK_IMAGE),--image $(DJSTACK_IMAGE),--image djstack-systemd:$(firstword $(DISTRO)))
+
+demo-down: venv
+	$(PY) -m tools.demo down
 
 clean:
 	rm -rf .cache/molecule-logs

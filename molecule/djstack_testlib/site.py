@@ -19,6 +19,15 @@ class Run:
     rc: int
     output: str
 
+    def changed_tasks(self) -> set[str]:
+        """Names ("role : task") of the tasks that reported a change."""
+        changed = set()
+        for block in re.split(r"^TASK \[", self.output, flags=re.M)[1:]:
+            name, _, body = block.partition("]")
+            if re.search(r"^changed: \[", body, re.M):
+                changed.add(name.strip())
+        return changed
+
     def recap(self) -> dict[str, int]:
         """The PLAY RECAP counters of the (single) host."""
         match = re.search(r"^\S+\s+:\s+(ok=.*)$", self.output.split("PLAY RECAP", 1)[-1], re.M)

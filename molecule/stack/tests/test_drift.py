@@ -1,0 +1,98 @@
+"""Drift: tamper with a converged host; --check --diff reports every change and
+makes none; a normal run repairs them all; the next run changes nothing."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pytest
+from djstack_testlib import nginx
+from djstack_testlib.site import Run, run_site
+
+SITE_FILE = "/etc/nginx/sites-enabled/demo.conf"
+GUNICORN_CONF = "/etc/demo/gunicorn.conf.py"
+ENV_FILE = "/srv/demo/shared/env"
+SOCKET_UNIT = "/etc/systemd/system/demo.socket"
+TAMPERING = (
+    f"echo '# drift: edited by hand' >> {SITE_FILE}",
+    f"sed -i 's/^workers = .*/workers = 9/' {GUNICORN_CONF}",
+    f"chmod o+r {ENV_FILE}",
+    "systemctl disable --now memcached.service",
+    f"rm {SOCKET_UNIT}",
+)
+WATCHED = (SITE_FILE, GUNICORN_CONF, ENV_FILE, SOCKET_UNIT)
+
+
+@dataclass
+class Drift:
+    check: Run
+    state_after_check: str
+    state_tampered: str
+    repair: Run
+    after_repair: Run
+
+
+def host_state(host) -> str:
+    """Checksums and modes of the tampered files, and memcached's state."""
+    files = host.run(f"stat -c '%n %a' {' '.join(WATCHED)}; md5sum {' '.join(WATCHED)}").stdout
+    memcached = host.run("systemctl is-enabled memcached; systemctl is-active memcached").stdout
+    return files + memcached
+
+
+@pytest.fixture(scope="module")
+def drift(host) -> Drift:
+    for command in TAMPERING:
+        host.run_expect([0], command)
+    tampered = host_state(host)
+    check = run_site("--check", "--diff")
+    after_check = host_state(host)
+    repair = run_site()
+    after_repair = run_site()
+    return Drift(check, after_check, tampered, repair, after_repair)
+
+
+def test_check_run_succeeds(drift):
+    assert drift.check.rc == 0, drift.check.output[-5000:]
+
+
+@pytest.mark.parametrize("task", [
+    "nginx : Write the nginx configuration",
+    "gunicorn : Write the gunicorn configuration",
+    "gunicorn : Write the gunicorn socket unit",
+    "django_app : Write the environment file",
+    "memcached : Enable and start memcached",
+])
+def test_check_reports_each_change(drift, task):
+    assert task in drift.check.changed_tasks()
+
+
+@pytest.mark.parametrize("evidence", [
+    f"--- before: {SITE_FILE}",
+    f"--- before: {GUNICORN_CONF}",
+])
+def test_check_shows_the_diff(drift, evidence):
+    assert evidence in drift.check.output
+
+
+def test_check_changes_nothing(drift):
+    assert drift.state_after_check == drift.state_tampered
+
+
+def test_normal_run_repairs(drift, host):
+    assert drift.repair.rc == 0, drift.repair.output[-5000:]
+    assert host.file(ENV_FILE).mode == 0o640
+    assert host.file(SOCKET_UNIT).exists
+    assert host.service("memcached").is_enabled and host.service("memcached").is_running
+    assert "# drift" not in host.file(SITE_FILE).content_string
+    assert "workers = 9" not in host.file(GUNICORN_CONF).content_string
+
+
+def test_site_serves_again(drift, host):
+    assert host.socket("unix:///run/demo/gunicorn.sock").is_listening
+    response = nginx.request(host, "/readyz", host_header="demo.localhost")
+    assert response.status == 200
+
+
+def test_next_run_changes_nothing(drift):
+    assert drift.after_repair.rc == 0
+    assert drift.after_repair.recap()["changed"] == 0
