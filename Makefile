@@ -18,7 +18,7 @@ REBUILD    ?=
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
 
-.PHONY: help venv docker images lint unit molecule test demo demo-down clean
+.PHONY: help venv docker images lint unit molecule test demo demo-down demo-smoke clean
 
 help:
 	@sed -n 's/^#   //p' $(MAKEFILE_LIST)
@@ -51,8 +51,15 @@ molecule: images
 	$(PY) -m tools.matrix --jobs $(JOBS) $(foreach s,$(SCENARIO),--scenario $(s)) \
 	  $(foreach d,$(DISTRO),--distro $(d)) $(if $(DJSTACK_IMAGE),--image $(DJSTACK_IMAGE))
 
+# The README's first command, end to end on a fresh host, then removed again.
+# (No DISTRO override here: `images` is shared with `molecule`, which needs both.)
+demo-smoke: images
+	$(PY) -m tools.demo down
+	$(PY) -m tools.demo up --image djstack-systemd:debian12
+	$(PY) -m tools.demo down
+
 ifeq ($(SCENARIO),)
-test: lint unit molecule
+test: lint unit demo-smoke molecule
 else
 test: molecule
 endif
