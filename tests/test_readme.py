@@ -21,12 +21,17 @@ BIN = Path(sys.executable).parent
 
 
 def readme_commands(program: str) -> list[str]:
-    """Lines of code blocks (fenced or indented) that start with `program`."""
+    """Lines of code blocks (fenced or indented) that start with `program`, then
+inline code spans that do."""
     commands = []
     for line in README.splitlines():
         stripped = line.strip()
         if stripped.startswith(program + " ") or stripped == program:
             commands.append(stripped.split("  #")[0].strip())
+    # Inline ones too, e.g. `make images REBUILD=1` in running text.
+    for inline in re.findall(rf"`({re.escape(program)}(?: [^`]*)?)`", README):
+        if inline not in commands:
+            commands.append(inline)
     return commands
 
 
@@ -43,6 +48,8 @@ def test_make_command_is_valid(command):
     if "SCENARIO" in args:
         assert f"--scenario {args['SCENARIO']}" in proc.stdout
         assert f"--distro {args['DISTRO']}" in proc.stdout
+    if "REBUILD" in args:
+        assert "tools.images --force" in proc.stdout
     if "DJSTACK_IMAGE" in args:
         assert f"--image {args['DJSTACK_IMAGE']}" in proc.stdout
 

@@ -19,10 +19,10 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
+from tools.images import DISTROS
+
 ROOT = Path(__file__).resolve().parent.parent
 MOLECULE_DIR = ROOT / "molecule"
-DEFAULT_DISTROS = ("debian12", "debian13")
-IMAGE_REPO = "djstack-systemd"
 TAIL_LINES = 80
 
 
@@ -66,7 +66,7 @@ def plan(scenarios: Sequence[str], distros: Sequence[str]) -> list[Job]:
 def job_env(job: Job, log_dir: Path, image: str | None) -> dict[str, str]:
     env = dict(os.environ)
     env["DJSTACK_DISTRO"] = job.distro
-    env["DJSTACK_IMAGE"] = image or f"{IMAGE_REPO}:{job.distro}"
+    env["DJSTACK_IMAGE"] = image or DISTROS[job.distro].image
     env["MOLECULE_EPHEMERAL_DIRECTORY"] = str(log_dir / "ephemeral" / f"{job.scenario}-{job.distro}")
     env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"
     env["ANSIBLE_FORCE_COLOR"] = "0"
@@ -129,7 +129,10 @@ def main(argv: list[str] | None = None) -> int:
     unknown = sorted(set(scenarios) - set(known))
     if unknown:
         parser.error(f"unknown scenario(s) {unknown}; known: {known}")
-    distros = args.distro or list(DEFAULT_DISTROS)
+    distros = args.distro or sorted(DISTROS)
+    unknown_distros = sorted(set(distros) - set(DISTROS))
+    if unknown_distros:
+        parser.error(f"unknown distro(s) {unknown_distros}; known: {sorted(DISTROS)}")
     args.log_dir.mkdir(parents=True, exist_ok=True)
 
     jobs = plan(scenarios, distros)

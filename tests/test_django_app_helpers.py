@@ -11,7 +11,7 @@ from types import ModuleType
 
 import pytest
 
-FILES = Path(__file__).resolve().parents[3] / "roles" / "django_app" / "files"
+FILES = Path(__file__).resolve().parents[1] / "roles" / "django_app" / "files"
 
 
 def _load(name: str) -> ModuleType:
