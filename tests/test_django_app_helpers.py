@@ -198,6 +198,123 @@ def test_failed_release_leaves_current_alone(tmp_path: Path):
     assert statuses == {"r1": "active", "r2": "failed"}
 
 
+def _statuses(root: Path) -> dict[str, str]:
+    return {e["id"]: e["status"] for e in release.load_history(root)}
+
+
+def _deployed(root: Path, *ids: str) -> None:
+    _tree(root, *ids)
+    for release_id in ids:
+        release.activate(root, _fields(release_id))
+
+
+def test_revert_puts_the_serving_release_back_and_records_the_failure(tmp_path: Path):
+    _deployed(tmp_path, "r1", "r2", "r3")
+    result = release.revert(tmp_path, _fields("r3"), "r2", "readiness through nginx")
+    assert os.readlink(tmp_path / "current") == "releases/r2"
+    assert result["switched_back"] is True
+    assert _statuses(tmp_path) == {"r1": "previous", "r2": "active", "r3": "failed"}
+    assert release.load_history(tmp_path)[-1]["reason"] == "readiness through nginx"
+
+
+def test_revert_before_the_switch_only_records_the_failure(tmp_path: Path):
+    _deployed(tmp_path, "r1", "r2")
+    _tree(tmp_path, "r3")
+    result = release.revert(tmp_path, _fields("r3"), "r2", "canary not ready")
+    assert result["switched_back"] is False
+    assert os.readlink(tmp_path / "current") == "releases/r2"
+    assert _statuses(tmp_path)["r3"] == "failed"
+
+
+def test_rollback_goes_to_the_release_that_served_before(tmp_path: Path):
+    _deployed(tmp_path, "r1", "r2", "r3")
+    result = release.rollback(tmp_path, None)
+    assert (result["from"], result["current"]) == ("r3", "r2")
+    assert os.readlink(tmp_path / "current") == "releases/r2"
+    assert _statuses(tmp_path) == {"r1": "inactive", "r2": "active", "r3": "previous"}
+
+
+def test_rollback_skips_failed_releases(tmp_path: Path):
+    _deployed(tmp_path, "r1", "r2")
+    _tree(tmp_path, "r3")
+    release.record_failed(tmp_path, {**_fields("r3"), "reason": "migrate"})
+    assert release.rollback(tmp_path, None)["current"] == "r1"
+
+
+def test_rollback_ignores_directory_times(tmp_path: Path):
+    _deployed(tmp_path, "r1", "r2", "r3")
+    os.utime(tmp_path / "releases" / "r1", (4_000_000_000, 4_000_000_000))
+    assert release.rollback(tmp_path, None)["current"] == "r2"
+
+
+def test_rollback_to_a_named_release_then_back_follows_the_activation_order(tmp_path: Path):
+    _deployed(tmp_path, "r1", "r2", "r3")
+    release.rollback(tmp_path, "r1")
+    assert _statuses(tmp_path) == {"r1": "active", "r2": "inactive", "r3": "previous"}
+    assert release.rollback(tmp_path, None)["current"] == "r3"
+
+
+@pytest.mark.parametrize(("target", "message"), [
+    ("r3", "is failed"),
+    ("nope", "not in the release history"),
+    ("r0", "pruned"),
+])
+def test_rollback_refuses_bad_targets(tmp_path: Path, target: str, message: str):
+    _deployed(tmp_path, "r0", "r1", "r2")
+    _tree(tmp_path, "r3")
+    release.record_failed(tmp_path, {**_fields("r3"), "reason": "check"})
+    (tmp_path / "releases" / "r0").rmdir()
+    with pytest.raises(release.ReleaseError, match=message):
+        release.rollback(tmp_path, target)
+    assert os.readlink(tmp_path / "current") == "releases/r2"
+
+
+def test_rollback_with_nothing_before_says_so(tmp_path: Path):
+    _deployed(tmp_path, "r1")
+    with pytest.raises(release.ReleaseError, match="no earlier good release"):
+        release.rollback(tmp_path, None)
+
+
+def test_rollback_reports_a_venv_change(tmp_path: Path):
+    _tree(tmp_path, "r1", "r2", "r3")
+    release.activate(tmp_path, {**_fields("r1"), "venv_key": "a"})
+    release.activate(tmp_path, {**_fields("r2"), "venv_key": "a"})
+    release.activate(tmp_path, {**_fields("r3"), "venv_key": "b"})
+    assert release.rollback(tmp_path, None)["venv_changed"] is True
+    assert release.rollback(tmp_path, "r1")["venv_changed"] is False
+
+
+def test_prune_after_a_rollback_keeps_current_and_previous(tmp_path: Path):
+    _deployed(tmp_path, "r1", "r2", "r3", "r4")
+    release.rollback(tmp_path, "r1")
+    assert release.prune(tmp_path, 2)["removed"] == ["r2", "r3"]
+    assert _statuses(tmp_path) == {"r1": "active", "r4": "previous"}
+
+
+def test_lock_is_exclusive_and_names_its_holder(tmp_path: Path):
+    lock = tmp_path / "deploy.lock"
+    release.take_lock(lock, "t1", "alice@laptop")
+    with pytest.raises(release.ReleaseError, match="alice@laptop since"):
+        release.take_lock(lock, "t2", "bob@ci")
+
+
+def test_lock_is_reentrant_for_the_same_run(tmp_path: Path):
+    lock = tmp_path / "deploy.lock"
+    release.take_lock(lock, "t1", "alice")
+    assert release.take_lock(lock, "t1", "alice")["changed"] is False
+
+
+def test_a_stale_lock_is_broken_only_on_purpose(tmp_path: Path):
+    lock = tmp_path / "deploy.lock"
+    release.take_lock(lock, "t1", "crashed run")
+    result = release.take_lock(lock, "t2", "bob", force=True)
+    assert result["broken"]["owner"] == "crashed run"
+    assert release.release_lock(lock, "t1") == {"changed": False, "held_by": "bob"}
+    assert lock.exists()
+    assert release.release_lock(lock, "t2") == {"changed": True}
+    assert not lock.exists()
+
+
 # --- venvs -----------------------------------------------------------------------
 
 

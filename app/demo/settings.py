@@ -139,8 +139,12 @@ STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     # Content-hashed names (site.3f2a….css) let nginx serve them with
     # "expires max"; a changed file gets a new name.
-    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.ManifestStaticFilesStorage"},
+    "staticfiles": {"BACKEND": "demo.storage.ReleaseManifestStaticFilesStorage"},
 }
+# Where collectstatic's manifest lives (demo/storage.py): STATIC_ROOT by default;
+# a relative path is taken from the project, so "." keeps one per release.
+_manifest_dir = env_str("DJANGO_STATIC_MANIFEST_DIR", default="")
+STATIC_MANIFEST_DIR = BASE_DIR / _manifest_dir if _manifest_dir else STATIC_ROOT
 
 # --- HTTPS behind the proxy --------------------------------------------------
 

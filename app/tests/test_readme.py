@@ -185,7 +185,8 @@ def test_production_commands(project_copy: Path, tmp_path: Path) -> None:
     output = sh("\n".join(rest), env, cwd=project_copy)
     assert "System check identified no issues (0 silenced)." in output
     assert (tmp_path / "shared" / "db.sqlite3").exists()
-    assert (tmp_path / "shared" / "static" / "staticfiles.json").exists()
+    assert (project_copy / "staticfiles.json").exists()
+    assert any((tmp_path / "shared" / "static").rglob("site.*.css"))
 
 
 def test_test_commands() -> None:

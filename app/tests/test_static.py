@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import json
+import shutil
 import re
 from pathlib import Path
 
 import pytest
 
-from demo_testlib import clean_env, get_in_subprocess
+from demo_testlib import clean_env, get_in_subprocess, manage
 
 SECRET = "static-test-secret-key-abcdefghijklmnopqrstuvwxyz-0123456789"
 HASHED = r"[0-9a-f]{12}"
@@ -60,3 +61,41 @@ def test_static_url_is_honoured(collected: tuple[Path, dict[str, str]]) -> None:
     _, env = collected
     response = get_in_subprocess("/about/", {**env, "DJANGO_STATIC_URL": "/assets/"})
     assert re.search(rf'href="/assets/catalog/css/site\.{HASHED}\.css"', response["body"])
+
+
+def _collect_release(project: Path, static_root: Path, tmp_path: Path) -> dict[str, str]:
+    env = clean_env(
+        DJANGO_SECRET_KEY=SECRET,
+        DJANGO_ALLOWED_HOSTS="localhost",
+        DJANGO_STATIC_ROOT=str(static_root),
+        DJANGO_STATIC_MANIFEST_DIR=".",
+        DJANGO_DATABASE_URL=f"sqlite:///{tmp_path / 'db.sqlite3'}",
+    )
+    result = manage("collectstatic", "--noinput", env=env, cwd=project)
+    assert result.returncode == 0, result.stderr
+    return env
+
+
+def test_release_manifest_stays_with_the_release(project_copy: Path, tmp_path: Path) -> None:
+    static_root = tmp_path / "shared" / "static"
+    _collect_release(project_copy, static_root, tmp_path)
+    assert (project_copy / "staticfiles.json").is_file()
+    assert not (static_root / "staticfiles.json").exists()
+
+
+def test_a_new_release_keeps_the_old_release_assets_and_manifest(project_copy: Path, tmp_path: Path) -> None:
+    """Release 2 changes the CSS: release 1's workers still link their own, present, file."""
+    static_root = tmp_path / "shared" / "static"
+    env = _collect_release(project_copy, static_root, tmp_path)
+    old_css = json.loads((project_copy / "staticfiles.json").read_text())["paths"]["catalog/css/site.css"]
+    second = tmp_path / "releases" / "c0ffee2"
+    shutil.copytree(project_copy, second, ignore=shutil.ignore_patterns("staticfiles.json"))
+    with (second / "catalog" / "static" / "catalog" / "css" / "site.css").open("a") as css:
+        css.write("\n/* release 2 */\n")
+    _collect_release(second, static_root, tmp_path)
+    new_css = json.loads((second / "staticfiles.json").read_text())["paths"]["catalog/css/site.css"]
+    assert new_css != old_css
+    assert (static_root / old_css).is_file() and (static_root / new_css).is_file()
+    page = get_in_subprocess("/about/", env, cwd=project_copy)
+    assert page["status"] == 200
+    assert f"/static/{old_css}" in page["body"]

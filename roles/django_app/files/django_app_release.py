@@ -5,7 +5,12 @@ Layout under ROOT (see the role's README):
   releases/<id>/          code of one release, venv/ inside
   current -> releases/<id>
   shared/env              environment file (systemd EnvironmentFile format)
-  releases.json           history: [{id, revision, build, venv_key, venv_source, time, status}]
+  releases.json           history: [{id, revision, build, venv_key, venv_source, time,
+                          activation, status, reason}]
+
+Statuses: "active" is what `current` points at; "previous" is the release that
+served before it (the default rollback target); "inactive" the other good ones;
+"failed" releases never serve again and never count as kept.
 
 Subcommands (each prints JSON on success):
   finish-code   write RELEASE files and precompile the code of a new release
@@ -14,6 +19,9 @@ Subcommands (each prints JSON on success):
   seal          mark the venv complete, make the release read-only to the app
   activate      switch `current` atomically, record the release as active, prune
   record-failed record a release that failed before the switch
+  revert        put back the release that served before a failed one, record it failed
+  rollback      switch to the release that served before the current one, or a named one
+  lock          take the deploy lock (one deploy at a time); unlock gives it back
   prune         delete old releases, keeping the newest N good ones, current and previous
   check-env     parse an environment file (template validation)
   manage        run the release's manage.py with the env file, as the app user
@@ -115,8 +123,45 @@ def record(history: list[dict[str, Any]], fields: dict[str, Any]) -> dict[str, A
     return entry
 
 
+def _good(history: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [e for e in history if e.get("status") in GOOD]
+
+
+def previous_of(history: list[dict[str, Any]], current: str | None, present: Sequence[str]) -> str | None:
+    """The good release that served most recently before `current`, still on disk."""
+    candidates = [e for e in _good(history) if e.get("id") != current and e.get("id") in present]
+    if not candidates:
+        return None
+    return max(candidates, key=lambda e: (e.get("activation", 0), e.get("time", "")))["id"]
+
+
+def restatus(history: list[dict[str, Any]], current: str | None, present: Sequence[str]) -> None:
+    """Derive active/previous/inactive from `current` and the activation order."""
+    previous = previous_of(history, current, present)
+    for entry in _good(history):
+        entry["status"] = ("active" if entry["id"] == current
+                           else "previous" if entry["id"] == previous else "inactive")
+
+
+def _present(root: Path) -> list[str]:
+    return sorted(p.name for p in (root / "releases").iterdir() if p.is_dir() and not p.name.startswith("."))
+
+
+def _switch(root: Path, release: str) -> None:
+    """Re-point `current` with a temp symlink and rename: readers never see it missing."""
+    tmp = root / f".current.{os.getpid()}"
+    with contextlib.suppress(FileNotFoundError):
+        tmp.unlink()
+    os.symlink(f"releases/{release}", tmp)
+    os.replace(tmp, root / "current")
+
+
+def _next_activation(history: list[dict[str, Any]]) -> int:
+    return max((e.get("activation", 0) for e in history), default=0) + 1
+
+
 def activate(root: Path, fields: dict[str, Any], keep: int | None = None) -> dict[str, Any]:
-    """Point `current` at releases/<id> (temp symlink + rename), mark it active, prune."""
+    """Point `current` at releases/<id>, record it as the newest activation, prune."""
     release = fields["id"]
     if not (root / "releases" / release).is_dir():
         raise ReleaseError(f"release {release} does not exist under {root / 'releases'}")
@@ -126,20 +171,9 @@ def activate(root: Path, fields: dict[str, Any], keep: int | None = None) -> dic
         entry = _entry(history, release)
         if before == release and entry is not None and entry.get("status") == "active":
             return {"changed": False, "previous": before, "current": release}
-        tmp = root / f".current.{os.getpid()}"
-        with contextlib.suppress(FileNotFoundError):
-            tmp.unlink()
-        os.symlink(f"releases/{release}", tmp)
-        os.replace(tmp, root / "current")
-        for entry in history:
-            if entry.get("id") == release:
-                continue
-            if entry.get("status") == "previous":
-                entry["status"] = "inactive"
-        for entry in history:
-            if entry.get("id") != release and entry.get("status") == "active":
-                entry["status"] = "previous"
-        record(history, {**fields, "status": "active"})
+        _switch(root, release)
+        record(history, {**fields, "status": "active", "activation": _next_activation(history)})
+        restatus(history, release, _present(root))
         save_history(root, history)
     removed = prune(root, keep)["removed"] if keep is not None else []
     return {"changed": True, "previous": before, "current": release, "removed": removed}
@@ -149,8 +183,119 @@ def record_failed(root: Path, fields: dict[str, Any]) -> dict[str, Any]:
     with locked(root):
         history = load_history(root)
         entry = record(history, {**fields, "status": "failed"})
+        restatus(history, current_id(root), _present(root))
         save_history(root, history)
     return {"changed": True, "failed": entry["id"]}
+
+
+def _good_target(history: list[dict[str, Any]], present: Sequence[str], release: str) -> dict[str, Any]:
+    entry = _entry(history, release)
+    if entry is None:
+        known = ", ".join(e["id"] for e in _good(history)) or "none"
+        raise ReleaseError(f"release {release} is not in the release history (good releases: {known})")
+    if entry.get("status") not in GOOD:
+        raise ReleaseError(f"release {release} is {entry.get('status')}: it never serves again")
+    if release not in present:
+        raise ReleaseError(f"release {release} was pruned from the host")
+    return entry
+
+
+def revert(root: Path, fields: dict[str, Any], to: str | None, reason: str) -> dict[str, Any]:
+    """After a failed deploy: put `to` back if `current` moved to the failed release
+    (fields["id"]); record that release as failed.
+
+    `to` is the release that served before the deploy (None on a first deploy,
+    when there is nothing to go back to).
+    """
+    failed = fields["id"]
+    with locked(root):
+        history = load_history(root)
+        present = _present(root)
+        current = current_id(root)
+        switched = current == failed and to is not None and to != failed
+        if switched:
+            _good_target(history, present, to)
+            _switch(root, to)
+            current = to
+        record(history, {**fields, "status": "failed", "reason": reason})
+        restatus(history, current, present)
+        save_history(root, history)
+    return {"changed": True, "failed": failed, "current": current, "switched_back": switched}
+
+
+def rollback(root: Path, target: str | None) -> dict[str, Any]:
+    """Switch to a named good release, or to the one that served before the current one.
+
+    The target comes from the history's activation order, never from directory times.
+    """
+    with locked(root):
+        history = load_history(root)
+        present = _present(root)
+        current = current_id(root)
+        if target is None:
+            target = previous_of(history, current, present)
+            if target is None:
+                raise ReleaseError("no earlier good release to roll back to (name one with release=<id>)")
+        entry = _good_target(history, present, target)
+        before = _entry(history, current) if current else None
+        if target == current:
+            return {"changed": False, "from": current, "current": current, "venv_changed": False}
+        _switch(root, target)
+        entry["activation"] = _next_activation(history)
+        restatus(history, target, present)
+        save_history(root, history)
+    venv_changed = (before or {}).get("venv_key") != entry.get("venv_key")
+    return {"changed": True, "from": current, "current": target, "venv_changed": venv_changed}
+
+
+# --- the deploy lock -----------------------------------------------------------
+
+
+def take_lock(path: Path, token: str, owner: str, force: bool = False) -> dict[str, Any]:
+    """Create the lock file atomically; the same run (token) may take it again.
+
+    The lock lives in /run: a reboot, which ends any deploy, also clears it.
+    """
+    claim = {"token": token, "owner": owner, "since": now()}
+    data = json.dumps(claim, sort_keys=True).encode()
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        held = _read_lock(path)
+        if held.get("token") == token:
+            return {"changed": False, "held_by": owner}
+        if not force:
+            raise ReleaseError(
+                f"another deploy holds the lock {path}: {held.get('owner', '?')} since "
+                f"{held.get('since', '?')}. If no deploy is running any more, break it with "
+                "-e django_app_deploy_lock_break=true") from None
+        fd_tmp, tmp = tempfile.mkstemp(prefix=".lock.", dir=path.parent)
+        with os.fdopen(fd_tmp, "wb") as out:
+            out.write(data)
+        os.replace(tmp, path)
+        return {"changed": True, "held_by": owner, "broken": held}
+    with os.fdopen(fd, "wb") as out:
+        out.write(data)
+    return {"changed": True, "held_by": owner}
+
+
+def _read_lock(path: Path) -> dict[str, Any]:
+    try:
+        held = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return held if isinstance(held, dict) else {}
+
+
+def release_lock(path: Path, token: str) -> dict[str, Any]:
+    """Remove the lock only if this run still holds it (someone may have broken it)."""
+    held = _read_lock(path)
+    if not path.exists():
+        return {"changed": False}
+    if held.get("token") != token:
+        return {"changed": False, "held_by": held.get("owner", "?")}
+    path.unlink()
+    return {"changed": True}
 
 
 def plan_prune(history: list[dict[str, Any]], present: Sequence[str], current: str | None,
@@ -185,9 +330,8 @@ def prune(root: Path, keep: int) -> dict[str, Any]:
     with locked(root):
         history = load_history(root)
         releases = root / "releases"
-        present = sorted(p.name for p in releases.iterdir() if p.is_dir() and not p.name.startswith("."))
         current = current_id(root)
-        doomed = plan_prune(history, present, current, keep)
+        doomed = plan_prune(history, _present(root), current, keep)
         for release in doomed:
             if (releases / release).exists():
                 shutil.rmtree(releases / release)
@@ -470,6 +614,28 @@ def main(argv: list[str] | None = None) -> int:
         else:
             p.add_argument("--keep", type=int)
 
+    p = sub.add_parser("revert")
+    p.add_argument("--root", type=Path, required=True)
+    p.add_argument("--id", required=True, help="the failed release")
+    p.add_argument("--revision", required=True)
+    p.add_argument("--build", required=True)
+    p.add_argument("--to", default="", help="the release that served before ('' on a first deploy)")
+    p.add_argument("--reason", default="")
+
+    p = sub.add_parser("rollback")
+    p.add_argument("--root", type=Path, required=True)
+    p.add_argument("--to", default="", help="a release id ('' for the one that served before current)")
+
+    p = sub.add_parser("lock")
+    p.add_argument("--path", type=Path, required=True)
+    p.add_argument("--token", required=True)
+    p.add_argument("--owner", required=True)
+    p.add_argument("--break", dest="force", action="store_true")
+
+    p = sub.add_parser("unlock")
+    p.add_argument("--path", type=Path, required=True)
+    p.add_argument("--token", required=True)
+
     p = sub.add_parser("prune")
     p.add_argument("--root", type=Path, required=True)
     p.add_argument("--keep", type=int, required=True)
@@ -514,6 +680,14 @@ def _dispatch(args: argparse.Namespace) -> dict[str, Any]:
         return activate(args.root, _fields(args), args.keep)
     if args.command == "record-failed":
         return record_failed(args.root, _fields(args))
+    if args.command == "revert":
+        return revert(args.root, _fields(args), args.to or None, args.reason)
+    if args.command == "rollback":
+        return rollback(args.root, args.to or None)
+    if args.command == "lock":
+        return take_lock(args.path, args.token, args.owner, args.force)
+    if args.command == "unlock":
+        return release_lock(args.path, args.token)
     if args.command == "prune":
         return prune(args.root, args.keep)
     if args.command == "check-env":
