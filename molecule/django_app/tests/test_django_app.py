@@ -94,11 +94,11 @@ def test_database_directory_is_writable_by_the_app(host: Host):
 
 
 def test_static_files_are_not_writable_by_the_app(host: Host):
-    assert _fails_as(host, USER, f"touch {ROOT}/shared/static/staticfiles.json")
+    assert _fails_as(host, USER, f"touch {ROOT}/shared/static/catalog/css/site.css")
 
 
 def test_static_files_are_readable_by_nginx(host: Host):
-    assert host.run(f"runuser -u www-data -- cat {ROOT}/shared/static/staticfiles.json").rc == 0
+    assert host.run(f"runuser -u www-data -- cat {ROOT}/shared/static/catalog/css/site.css").rc == 0
 
 
 # --- releases ---------------------------------------------------------------------
@@ -182,7 +182,7 @@ def test_database_lives_in_the_shared_directory(host: Host):
 
 
 def test_collectstatic_wrote_hashed_files(host: Host):
-    manifest = host.file(f"{ROOT}/shared/static/staticfiles.json")
+    manifest = host.file(f"{ROOT}/current/staticfiles.json")
     paths = yaml.safe_load(manifest.content_string)["paths"]
     css = paths["catalog/css/site.css"]
     assert css != "catalog/css/site.css"

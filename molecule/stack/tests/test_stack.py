@@ -56,7 +56,7 @@ def test_second_list_request_is_a_memcached_hit(host):
 
 
 def _static_paths(host) -> list[str]:
-    manifest = json.loads(host.file("/srv/demo/shared/static/staticfiles.json").content_string)
+    manifest = json.loads(host.file("/srv/demo/current/staticfiles.json").content_string)
     paths = manifest["paths"]
     return ["/static/" + paths["catalog/css/site.css"], "/static/" + paths["admin/css/base.css"]]
 
