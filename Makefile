@@ -4,6 +4,7 @@
 #   make test                       lint, unit and app tests, every Molecule scenario on debian12 and debian13
 #   make test SCENARIO=memcached    one scenario (add DISTRO=debian12 for one distro): the inner loop
 #   make images REBUILD=1           rebuild the local systemd test images
+#   make bench                      measure the stack on its own 512 MB / 1 CPU host: bench/results.md and .png
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
 
@@ -18,7 +19,7 @@ REBUILD    ?=
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
 
-.PHONY: help venv docker images lint unit molecule test demo demo-down demo-smoke clean
+.PHONY: help venv docker images lint unit molecule test demo demo-down demo-smoke bench clean
 
 help:
 	@sed -n 's/^#   //p' $(MAKEFILE_LIST)
@@ -70,6 +71,19 @@ demo: images
 
 demo-down: venv
 	$(PY) -m tools.demo down
+
+# Never part of `make test`: about 10 minutes of load on its own host (djstack-bench),
+# removed again at the end. matplotlib (the chart) lives in the bench's own venv.
+BENCH_VENV := .cache/bench/venv
+$(BENCH_VENV)/.installed: bench/requirements.txt
+	test -x $(BENCH_VENV)/bin/python || python3 -m venv $(BENCH_VENV)
+	$(BENCH_VENV)/bin/python -m pip install --quiet -r bench/requirements.txt
+	touch $@
+
+bench: DISTRO = debian12
+bench: images $(BENCH_VENV)/.installed
+	$(PY) -m tools.host tools wrk openssl curl nsenter
+	$(BENCH_VENV)/bin/python -m bench run $(if $(DJSTACK_IMAGE),--image $(DJSTACK_IMAGE),--image djstack-systemd:$(firstword $(DISTRO)))
 
 clean:
 	rm -rf .cache/molecule-logs

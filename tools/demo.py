@@ -19,6 +19,7 @@ import sys
 import tempfile
 import time
 import urllib.request
+from dataclasses import dataclass, field
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -52,48 +53,73 @@ systemctl enable --now ssh >/dev/null 2>&1
 """
 
 
+@dataclass(frozen=True)
+class Host:
+    """A systemd container standing in for a VM. `make demo` uses DEMO; the
+    bench starts its own (other name, ports, docker limits) so both can coexist."""
+
+    container: str
+    hostname: str
+    state: Path
+    ports: dict[str, tuple[int, int]]
+    # Extra `docker run` options, e.g. ("--memory", "512m", "--cpus", "1").
+    docker_args: tuple[str, ...] = field(default=())
+
+    @property
+    def key(self) -> Path:
+        return self.state / "id_ed25519"
+
+    @property
+    def known_hosts(self) -> Path:
+        return self.state / "known_hosts"
+
+
+DEMO = Host(CONTAINER, "demo", STATE, PORTS)
+
+
 def run(cmd: list[str], **kwargs: object) -> subprocess.CompletedProcess[str]:
     return subprocess.run(cmd, text=True, check=True, **kwargs)  # type: ignore[call-overload]
 
 
-def container_running() -> bool:
-    probe = subprocess.run(["docker", "inspect", "--format", "{{.State.Running}}", CONTAINER],
+def container_running(host: Host = DEMO) -> bool:
+    probe = subprocess.run(["docker", "inspect", "--format", "{{.State.Running}}", host.container],
                            capture_output=True, text=True, check=False)
     return probe.returncode == 0 and probe.stdout.strip() == "true"
 
 
-def ensure_key() -> None:
-    STATE.mkdir(parents=True, exist_ok=True)
-    if not KEY.exists():
-        run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", "djstack-demo", "-f", str(KEY)])
+def ensure_key(host: Host = DEMO) -> None:
+    host.state.mkdir(parents=True, exist_ok=True)
+    if not host.key.exists():
+        run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", host.container, "-f", str(host.key)])
 
 
-def start_host(image: str) -> None:
-    if container_running() and ssh_answers():
-        print(f"Host {CONTAINER} is up; re-running the playbook against it.")
+def start_host(image: str, host: Host = DEMO, reuse: bool = True) -> None:
+    if reuse and container_running(host) and ssh_answers(host):
+        print(f"Host {host.container} is up; re-running the playbook against it.")
         return
-    subprocess.run(["docker", "rm", "-f", CONTAINER], capture_output=True, check=False)
-    (STATE / "known_hosts").unlink(missing_ok=True)
-    publish = [arg for host, guest in PORTS.values() for arg in ("-p", f"127.0.0.1:{host}:{guest}")]
-    print(f"Starting a fresh {image} host {CONTAINER} ...", flush=True)
-    run(["docker", "run", "-d", "--name", CONTAINER, "--hostname", "demo", *SYSTEMD_OPTS,
-         *publish, image, "/lib/systemd/systemd"], stdout=subprocess.DEVNULL)
-    wait_for(systemd_booted, "systemd to boot", 60)
-    run(["docker", "exec", "-i", CONTAINER, "bash", "-c", BOOTSTRAP],
-        input=(KEY.with_suffix(".pub")).read_text())
-    wait_for(ssh_answers, "sshd", 60)
+    subprocess.run(["docker", "rm", "-f", host.container], capture_output=True, check=False)
+    host.known_hosts.unlink(missing_ok=True)
+    publish = [arg for outside, inside in host.ports.values()
+               for arg in ("-p", f"127.0.0.1:{outside}:{inside}")]
+    print(f"Starting a fresh {image} host {host.container} ...", flush=True)
+    run(["docker", "run", "-d", "--name", host.container, "--hostname", host.hostname, *SYSTEMD_OPTS,
+         *host.docker_args, *publish, image, "/lib/systemd/systemd"], stdout=subprocess.DEVNULL)
+    wait_for(lambda: systemd_booted(host), "systemd to boot", 60)
+    run(["docker", "exec", "-i", host.container, "bash", "-c", BOOTSTRAP],
+        input=(host.key.with_suffix(".pub")).read_text())
+    wait_for(lambda: ssh_answers(host), "sshd", 60)
 
 
-def systemd_booted() -> bool:
-    state = subprocess.run(["docker", "exec", CONTAINER, "systemctl", "is-system-running"],
+def systemd_booted(host: Host = DEMO) -> bool:
+    state = subprocess.run(["docker", "exec", host.container, "systemctl", "is-system-running"],
                            capture_output=True, text=True, check=False).stdout.strip()
     return state in ("running", "degraded")
 
 
-def ssh_answers() -> bool:
+def ssh_answers(host: Host = DEMO) -> bool:
     return subprocess.run(
-        ["ssh", "-i", str(KEY), "-p", str(PORTS["ssh"][0]), "-o", "BatchMode=yes",
-         "-o", f"UserKnownHostsFile={STATE / 'known_hosts'}", "-o", "StrictHostKeyChecking=accept-new",
+        ["ssh", "-i", str(host.key), "-p", str(host.ports["ssh"][0]), "-o", "BatchMode=yes",
+         "-o", f"UserKnownHostsFile={host.known_hosts}", "-o", "StrictHostKeyChecking=accept-new",
          "-o", "ConnectTimeout=5", "deploy@127.0.0.1", "true"],
         capture_output=True, check=False).returncode == 0
 
@@ -107,20 +133,22 @@ def wait_for(check, what: str, timeout_s: float) -> None:  # type: ignore[no-unt
     sys.exit(f"Timed out after {timeout_s:.0f}s waiting for {what}.")
 
 
-def ensure_vault() -> None:
+def ensure_vault(vault_pass: Path = VAULT_PASS, vault_file: Path = VAULT_FILE) -> None:
     """The demo's secrets live in an ansible-vault file like a real environment's;
     its password stays in .cache/, out of the repository."""
-    if not VAULT_PASS.exists():
-        VAULT_PASS.write_text(secrets.token_urlsafe(32) + "\n")
-        VAULT_PASS.chmod(0o600)
-        VAULT_FILE.unlink(missing_ok=True)
-    if VAULT_FILE.exists():
+    vault_pass.parent.mkdir(parents=True, exist_ok=True)
+    if not vault_pass.exists():
+        vault_pass.write_text(secrets.token_urlsafe(32) + "\n")
+        vault_pass.chmod(0o600)
+        vault_file.unlink(missing_ok=True)
+    if vault_file.exists():
         return
-    with tempfile.NamedTemporaryFile("w", suffix=".yml", delete=False, dir=STATE) as plain:
+    vault_file.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.NamedTemporaryFile("w", suffix=".yml", delete=False, dir=vault_pass.parent) as plain:
         plain.write(f"---\nvault_django_app_secret_key: {secrets.token_urlsafe(50)}\n")
     try:
-        run(["ansible-vault", "encrypt", "--vault-password-file", str(VAULT_PASS),
-             "--output", str(VAULT_FILE), plain.name], stdout=subprocess.DEVNULL)
+        run(["ansible-vault", "encrypt", "--vault-password-file", str(vault_pass),
+             "--output", str(vault_file), plain.name], stdout=subprocess.DEVNULL)
     finally:
         os.unlink(plain.name)
 
@@ -161,10 +189,10 @@ def up(image: str, extra: list[str]) -> None:
           f"Re-run `make demo` to correct drift; `make demo-down` removes the host.")
 
 
-def down() -> None:
-    subprocess.run(["docker", "rm", "-f", CONTAINER], capture_output=True, check=False)
-    (STATE / "known_hosts").unlink(missing_ok=True)
-    print(f"Removed {CONTAINER}.")
+def down(host: Host = DEMO) -> None:
+    subprocess.run(["docker", "rm", "-f", host.container], capture_output=True, check=False)
+    host.known_hosts.unlink(missing_ok=True)
+    print(f"Removed {host.container}.")
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -12,6 +12,7 @@ import shutil
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -89,12 +90,18 @@ def ensure() -> int:
     return 0
 
 
-# Host tools the tests need, by the command that proves each is there.
-HOST_TOOLS = {"debootstrap": "debootstrap", "memcached": "memcached"}
+# Host tools of the tests and of `make bench`: command that proves it is there -> Debian package.
+HOST_TOOLS = {"debootstrap": "debootstrap", "memcached": "memcached", "wrk": "wrk", "openssl": "openssl",
+              "curl": "curl", "nsenter": "util-linux"}
+
+
+def missing_packages(names: list[str], which: Callable[[str], str | None] = shutil.which) -> list[str]:
+    """The Debian packages of the commands in `names` that are not on the PATH."""
+    return [HOST_TOOLS[n] for n in names if which(n) is None]
 
 
 def ensure_tools(names: list[str]) -> int:
-    missing = [HOST_TOOLS[n] for n in names if shutil.which(n) is None]
+    missing = missing_packages(names)
     if not missing:
         return 0
     if os.geteuid() == 0 and is_debian():
