@@ -31,7 +31,7 @@ def _cgroup(root: Path, path: str, **files: str) -> None:
     directory = root / path
     directory.mkdir(parents=True, exist_ok=True)
     for name, value in files.items():
-        (directory / name.replace("_", ".")).write_text(f"{value}\n")
+        (directory / name.replace("_", ".", 1)).write_text(f"{value}\n")
 
 
 def test_container_limits_on_an_ancestor_win(tmp_path: Path) -> None:
@@ -66,9 +66,20 @@ def test_a_private_cgroup_namespace_reads_the_limit_at_its_root(tmp_path: Path) 
     assert limits.limits("0::/\n", MEMINFO_24G, cpus=2, mount=tmp_path)["memory_mb"] == 512
 
 
-def test_cgroup_v1_only_hosts_fall_back_to_the_machine(tmp_path: Path) -> None:
-    v1 = "12:memory:/docker/abc\n11:cpu,cpuacct:/docker/abc\n"
-    assert limits.limits(v1, MEMINFO_24G, cpus=4, mount=tmp_path) == {
+V1 = "12:memory:/docker/abc\n11:cpu,cpuacct:/docker/abc\n1:name=systemd:/docker/abc\n"
+
+
+def test_cgroup_v1_container_limits_count(tmp_path: Path) -> None:
+    _cgroup(tmp_path, "memory/docker/abc", memory_limit_in_bytes=str(512 * 1024 * 1024))
+    _cgroup(tmp_path, "cpu,cpuacct/docker/abc", cpu_cfs_quota_us="100000", cpu_cfs_period_us="100000")
+    assert limits.limits(V1, MEMINFO_24G, cpus=2, mount=tmp_path) == {
+        "memory_mb": 512, "vcpus": 1, "memory_limited": True, "cpu_limited": True}
+
+
+def test_cgroup_v1_without_limits_leaves_the_machine_numbers(tmp_path: Path) -> None:
+    _cgroup(tmp_path, "memory/docker/abc", memory_limit_in_bytes="9223372036854771712")
+    _cgroup(tmp_path, "cpu,cpuacct/docker/abc", cpu_cfs_quota_us="-1", cpu_cfs_period_us="100000")
+    assert limits.limits(V1, MEMINFO_24G, cpus=4, mount=tmp_path) == {
         "memory_mb": 24105, "vcpus": 4, "memory_limited": False, "cpu_limited": False}
 
 
