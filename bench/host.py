@@ -112,10 +112,10 @@ class BenchHost:
     def remove(self) -> None:
         demo.down(self.host)
 
-    def playbook(self, log: Path, extra: list[str] | None = None) -> PlaybookRun:
-        """site.yml with per-task timing; output goes to the terminal and to `log`."""
+    def playbook(self, log: Path, extra: list[str] | None = None, playbook: str = "site.yml") -> PlaybookRun:
+        """A playbook (site.yml by default) with per-task timing; output goes to the terminal and to `log`."""
         cmd = ["ansible-playbook", "-i", str(INVENTORY), "--vault-password-file", str(VAULT_PASS),
-               str(ROOT / "playbooks" / "site.yml"), *(extra or [])]
+               str(ROOT / "playbooks" / playbook), *(extra or [])]
         env = dict(os.environ, ANSIBLE_CONFIG=str(ROOT / "ansible.cfg"),
                    ANSIBLE_CALLBACKS_ENABLED="ansible.posix.profile_tasks",
                    ANSIBLE_FORCE_COLOR="0")
@@ -155,6 +155,11 @@ class BenchHost:
         subprocess.run(["docker", "exec", "-i", self.name, "bash", "-c",
                         f"install -D -m {mode} /dev/stdin {shlex.quote(path)}"],
                        input=text, text=True, check=True)
+
+    def netns_background(self, cmd: list[str]) -> subprocess.Popen[str]:
+        """The same, left running: the caller stops it (wrk prints its summary on SIGINT)."""
+        return subprocess.Popen(["nsenter", "-t", str(self.pid()), "-n", *cmd], stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE, stdin=subprocess.DEVNULL, text=True)
 
     def netns(self, cmd: list[str], timeout: float, check: bool = False) -> subprocess.CompletedProcess[str]:
         """A controller command inside the container's network namespace only."""

@@ -11,7 +11,7 @@ import pytest
 from bench import ansible_output, chart, memory, report, runner, wrk
 from bench import security as parse_security
 from bench.sections import REGISTRY
-from bench.sections import dynamic, provisioning, security, static
+from bench.sections import deploy, dynamic, provisioning, security, static
 from bench.sections import memory as memory_section
 from bench.sections.base import ratio, table
 from tests import test_bench_ansible as ansible_samples
@@ -110,7 +110,8 @@ def results(static_data, dynamic_data) -> dict:
                      "load": [{"section": "provisioning", "load1": 0.42, "others": []},
                               {"section": "static", "load1": 3.1, "others": ["djstack-stack-debian12"]}]},
             "sections": {"provisioning": provisioning_data(2), "security": security_data(), "memory": memory_data(),
-                         "static": static_data, "dynamic": dynamic_data}}
+                         "static": static_data, "dynamic": dynamic_data,
+                         "deploy": deploy_data(wrk_samples.TIMEOUTS)}}
 
 
 def test_ratio():
@@ -187,7 +188,7 @@ def test_security_goals():
 def test_whole_report(results):
     text = report.render(results)
     headings = re.findall(r"^## (\d)\. ", text, re.M)
-    assert headings == ["1", "2", "3", "4", "5"]
+    assert headings == ["1", "2", "3", "4", "5", "6"]
     assert "**2 cores**" in text and "djstack-systemd:debian12" in text and "`288991286355`" in text
     assert "nsenter" in text  # the load path is stated
     goals = report.all_goals(results)
@@ -229,7 +230,8 @@ def test_a_failed_section_is_shown_and_counted(results):
 
 def test_registry():
     assert REGISTRY[0].key == "provisioning"  # it stands the host up
-    assert sorted(s.number for s in REGISTRY) == [1, 2, 3, 4, 5]
+    assert sorted(s.number for s in REGISTRY) == [1, 2, 3, 4, 5, 6]
+    assert REGISTRY[-1].key == "deploy"  # it changes the release the others measured
     assert len({s.key for s in REGISTRY}) == len(REGISTRY)
 
 
@@ -260,3 +262,33 @@ def test_markdown_table_alignment():
     # Pipes inside a cell are escaped, once.
     assert table(["unmet"], [["RestrictAddressFamilies=~AF_(INET|INET6)"], ["a \\| b"]])[2:] == [
         "| RestrictAddressFamilies=~AF_(INET\\|INET6) |", "| a \\| b |"]
+
+
+def deploy_data(rollback_sample: str, rollback_exit: int = 0) -> dict:
+    def step(playbook: str, sample: str, release: str, returncode: int = 0) -> dict:
+        return {"playbook": playbook, "returncode": returncode, "seconds": 41.3, "release_after": release,
+                "load": run_of(sample)}
+    return {"connections": 16, "path": "/products/", "release_before": "r1", "steps": {
+        "deploy": step("deploy.yml", wrk_samples.STATIC_IMAGE, "r2"),
+        "rollback": step("rollback.yml", rollback_sample, "r1", rollback_exit)}}
+
+
+def test_deploy_goals_count_every_failed_request():
+    assert all(g.met for g in deploy.goals(deploy_data(wrk_samples.STATIC_IMAGE)))
+    missed = [g for g in deploy.goals(deploy_data(wrk_samples.TIMEOUTS)) if not g.met]
+    errors = run_of(wrk_samples.TIMEOUTS)["errors"]
+    assert errors > 0
+    assert [g.goal for g in missed] == ["no failed request during rollback.yml"]
+    assert missed[0].detail.startswith(f"exit 0, {errors} errors")
+
+
+def test_deploy_goal_fails_on_a_failed_playbook_even_without_errors():
+    missed = [g for g in deploy.goals(deploy_data(wrk_samples.STATIC_IMAGE, rollback_exit=2)) if not g.met]
+    assert [g.goal for g in missed] == ["no failed request during rollback.yml"]
+
+
+def test_deploy_render():
+    text = "\n".join(deploy.render(deploy_data(wrk_samples.STATIC_IMAGE)))
+    load = run_of(wrk_samples.STATIC_IMAGE)
+    assert f"| {load['requests']:,} | 0 |" in text
+    assert "Releases: r1 → r2 → r1." in text
