@@ -397,6 +397,13 @@ def test_app_requests_beyond_the_burst_get_429_and_never_reach_the_app(host):
     assert _app_log(host).count(f"GET {path}") == statuses.count(200)
 
 
+def test_the_hosts_own_address_is_not_rate_limited(host):
+    # 127.0.0.1 is in nginx_rate_limit_exempt: the deploy's checks come from there.
+    path = f"/rate-{_marker()}/"
+    statuses = [r.status for r in requests(host, path, source="127.0.0.1", count=60)]
+    assert statuses == [200] * 60
+
+
 def test_static_files_not_rate_limited(host):
     statuses = [r.status for r in requests(host, HASHED_CSS, source="127.0.0.6", count=60)]
     assert statuses == [200] * 60
