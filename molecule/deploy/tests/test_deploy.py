@@ -1,0 +1,202 @@
+"""Zero-downtime deploys and rollbacks of the sample app, seen by users through nginx.
+
+The module plays one story on a host converged with release 1 (the sample app):
+v2 under load, a v3 whose migration fails, a v4 that is not ready, a v5 whose
+check through nginx fails after the switch, two rollbacks, the deploy lock and
+keep-N pruning. Each test asserts one behaviour of that story.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+from djstack_testlib import load, nginx
+from djstack_testlib.site import ROOT, Run, run_site
+
+DOMAIN = "demo.localhost"
+APP_ROOT = "/srv/demo"
+DEPLOY = ROOT / "playbooks" / "deploy.yml"
+ROLLBACK = ROOT / "playbooks" / "rollback.yml"
+LOCK = "/run/lock/django_app-demo.deploy"
+LOAD_PATHS = ["/products/", "/readyz", "/about/"]
+IGNORE = shutil.ignore_patterns("__pycache__", ".pytest_cache", "staticfiles", "staticfiles.json", "media",
+                                "db.sqlite3*", "RELEASE", "*.env", ".venv")
+
+
+@dataclass
+class Story:
+    releases: dict[str, str] = field(default_factory=dict)
+    runs: dict[str, Run] = field(default_factory=dict)
+    loads: dict[str, load.Tally] = field(default_factory=dict)
+    serving: dict[str, str] = field(default_factory=dict)
+    history: list[dict] = field(default_factory=list)
+    history_before_v6: list[dict] = field(default_factory=list)
+    present: set[str] = field(default_factory=set)
+
+
+def _version(base: Path, name: str) -> Path:
+    """A copy of the sample app with a visible change: its own revision."""
+    tree = base / name
+    shutil.copytree(ROOT / "app", tree, ignore=IGNORE)
+    about = tree / "catalog" / "templates" / "catalog" / "about.html"
+    about.write_text(about.read_text() + f"\n<!-- {name} -->\n")
+    with (tree / "catalog" / "static" / "catalog" / "css" / "site.css").open("a") as css:
+        css.write(f"\n/* {name} */\n")
+    return tree
+
+
+def _failing_migration(tree: Path) -> None:
+    (tree / "catalog" / "migrations" / "0099_broken.py").write_text(
+        "from django.db import migrations\n\n\n"
+        "def fail(apps, schema_editor):\n"
+        "    raise RuntimeError('v3 migration is broken on purpose')\n\n\n"
+        "class Migration(migrations.Migration):\n"
+        "    dependencies = [('catalog', '0001_initial')]\n"
+        "    operations = [migrations.RunPython(fail, migrations.RunPython.noop)]\n")
+
+
+def _wrong_cache(tree: Path) -> None:
+    """A release whose cache setting points at a server that is not there: not ready."""
+    settings = tree / "demo" / "settings.py"
+    settings.write_text(settings.read_text().replace(
+        'env_str("DJANGO_CACHE_LOCATION")', '"unix:/run/no-such-memcached.sock"'))
+
+
+def _serving(host) -> str:
+    return nginx.request(host, "/readyz", host_header=DOMAIN).header("X-App-Release")
+
+
+def _deploy(host, story: Story, name: str, *args: str, playbook: Path = DEPLOY, under_load: bool = True) -> Run:
+    if under_load:
+        load.start(host, DOMAIN, LOAD_PATHS, connections=3, pause=0.05)
+    try:
+        run = run_site(*args, playbook=playbook)
+    finally:
+        if under_load:
+            story.loads[name] = load.stop(host)
+    story.runs[name] = run
+    story.serving[name] = _serving(host)
+    return run
+
+
+@pytest.fixture(scope="module")
+def story(host, tmp_path_factory) -> Story:
+    base = tmp_path_factory.mktemp("versions")
+    s = Story()
+    s.releases["v1"] = _serving(host)
+    s.serving["converge"] = s.releases["v1"]
+
+    run = _deploy(host, s, "v2", "-e", f"django_app_local_path={_version(base, 'v2')}")
+    assert run.rc == 0, run.output[-4000:]
+    s.releases["v2"] = s.serving["v2"]
+
+    v3 = _version(base, "v3")
+    _failing_migration(v3)
+    _deploy(host, s, "v3", "-e", f"django_app_local_path={v3}")
+
+    v4 = _version(base, "v4")
+    _wrong_cache(v4)
+    _deploy(host, s, "v4", "-e", f"django_app_local_path={v4}")
+
+    # A good release whose check through nginx fails (a wrong path here): put back after the switch.
+    _deploy(host, s, "v5", "-e", f"django_app_local_path={_version(base, 'v5')}", "-e", "nginx_verify_path=/no-such-page")
+
+    s.history_before_v6 = json.loads(host.file(f"{APP_ROOT}/releases.json").content_string)
+    _deploy(host, s, "rollback", playbook=ROLLBACK)
+    _deploy(host, s, "rollback-named", "-e", f"release={s.releases['v2']}", playbook=ROLLBACK)
+
+    # Somebody else's deploy holds the lock: refused, then broken on purpose.
+    host.check_output(f"echo '{{\"token\": \"other\", \"owner\": \"alice on laptop\", \"since\": \"x\"}}' > {LOCK}")
+    v6 = _version(base, "v6")
+    _deploy(host, s, "locked", "-e", f"django_app_local_path={v6}", under_load=False)
+    run = _deploy(host, s, "v6", "-e", f"django_app_local_path={v6}", "-e", "django_app_deploy_lock_break=true",
+                  "-e", "django_app_keep_releases=3")
+    assert run.rc == 0, run.output[-4000:]
+    s.releases["v6"] = s.serving["v6"]
+
+    s.history = json.loads(host.file(f"{APP_ROOT}/releases.json").content_string)
+    s.present = set(host.check_output(f"ls {APP_ROOT}/releases").split())
+    return s
+
+
+@pytest.mark.parametrize("name", ["v2", "v3", "v4", "v5", "rollback", "rollback-named", "v6"])
+def test_no_request_fails_during_the_run(story, name):
+    tally = story.loads[name]
+    assert tally.requests > 0
+    assert tally.failed == 0, tally
+
+
+def test_a_good_release_is_served_after_its_deploy(story):
+    assert story.releases["v2"] != story.releases["v1"]
+    assert story.serving["v2"] == story.releases["v2"]
+
+
+@pytest.mark.parametrize(("name", "step"), [
+    ("v3", "Apply the database migrations"),
+    ("v4", "is not ready"),
+    ("v5", "/no-such-page through nginx"),
+])
+def test_a_broken_release_fails_the_run_saying_what_failed(story, name, step):
+    run = story.runs[name]
+    assert run.rc != 0
+    assert step in run.output
+    assert f"Serving now: release {story.releases['v2']}" in run.output
+
+
+@pytest.mark.parametrize("name", ["v3", "v4"])
+def test_a_release_failing_before_the_switch_never_serves(story, name):
+    assert story.loads[name].releases == {story.releases["v2"]: story.loads[name].requests}
+
+
+def test_a_release_failing_after_the_switch_is_replaced_by_the_one_before(story):
+    assert story.serving["v5"] == story.releases["v2"]
+    assert story.releases["v2"] in story.loads["v5"].releases
+
+
+@pytest.mark.parametrize(("position", "reason"), [
+    (-3, "Apply the database migrations"),
+    (-2, "is not ready"),
+    (-1, "/no-such-page through nginx"),
+])
+def test_broken_releases_are_recorded_as_failed_with_the_reason(story, position, reason):
+    entry = sorted(story.history_before_v6, key=lambda e: e["time"])[position]
+    assert entry["status"] == "failed"
+    assert reason in entry["reason"]
+
+
+def test_rollback_goes_to_the_release_before(story):
+    assert story.runs["rollback"].rc == 0, story.runs["rollback"].output[-3000:]
+    assert story.serving["rollback"] == story.releases["v1"]
+
+
+def test_rollback_to_a_named_release(story):
+    assert story.runs["rollback-named"].rc == 0, story.runs["rollback-named"].output[-3000:]
+    assert story.serving["rollback-named"] == story.releases["v2"]
+
+
+def test_a_held_lock_refuses_the_deploy_and_names_its_holder(story):
+    run = story.runs["locked"]
+    assert run.rc != 0
+    assert "alice on laptop" in run.output
+    assert story.serving["locked"] == story.releases["v2"]
+
+
+def test_a_broken_lock_lets_the_deploy_through_and_is_given_back(story, host):
+    assert story.serving["v6"] == story.releases["v6"] != story.releases["v2"]
+    assert not host.file(LOCK).exists
+
+
+def test_pruning_keeps_n_good_releases_and_drops_failed_ones(story):
+    assert story.present == {story.releases["v6"], story.releases["v2"], story.releases["v1"]}
+    assert {e["status"] for e in story.history} == {"active", "previous", "inactive"}
+
+
+def test_old_pages_still_find_their_assets(story, host):
+    """v1's hashed CSS, linked by pages still open in browsers, is served after later deploys."""
+    manifest = json.loads(host.file(f"{APP_ROOT}/releases/{story.releases['v1']}/staticfiles.json").content_string)
+    response = nginx.request(host, f"/static/{manifest['paths']['catalog/css/site.css']}", host_header=DOMAIN)
+    assert response.status == 200

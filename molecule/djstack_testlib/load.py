@@ -1,0 +1,117 @@
+"""A bounded load generator run inside the test host against its own nginx, so a
+test can count every failed or non-2xx response while a deploy or rollback runs.
+
+It runs as a transient systemd unit; stop() ends it and returns its tally.
+"""
+
+from __future__ import annotations
+
+import json
+import shlex
+import time
+from dataclasses import dataclass
+
+from testinfra.host import Host
+
+UNIT = "djstack-load"
+RESULT = "/run/djstack-load.json"
+STOP = "/run/djstack-load.stop"
+
+# Runs with the host's python3: only the standard library. Each worker keeps one
+# keep-alive connection, as a browser would, and reconnects when nginx closes it.
+_SCRIPT = r"""
+import http.client, json, socket, ssl, sys, threading, time, os
+
+spec = json.loads(sys.argv[1])
+deadline = time.monotonic() + spec["max_seconds"]
+lock = threading.Lock()
+tally = {"requests": 0, "statuses": {}, "errors": {}, "releases": {}, "max_latency_ms": 0.0}
+ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+ctx.check_hostname = False
+ctx.verify_mode = ssl.CERT_NONE
+
+
+def connect():
+    raw = socket.create_connection(("127.0.0.1", 443), timeout=spec["timeout"])
+    conn = http.client.HTTPSConnection(spec["host"], 443, timeout=spec["timeout"], context=ctx)
+    conn.sock = ctx.wrap_socket(raw, server_hostname=spec["host"])
+    return conn
+
+
+def worker(n):
+    conn = None
+    i = n
+    while time.monotonic() < deadline and not os.path.exists(spec["stop"]):
+        path = spec["paths"][i % len(spec["paths"])]
+        i += 1
+        start = time.monotonic()
+        try:
+            conn = conn or connect()
+            conn.request("GET", path, headers={"Host": spec["host"]})
+            resp = conn.getresponse()
+            resp.read()
+            key, release = str(resp.status), resp.getheader("X-App-Release") or "-"
+            if resp.getheader("Connection", "").lower() == "close":
+                conn.close()
+                conn = None
+        except Exception as exc:  # every failure counts; the test reports them
+            key, release = None, None
+            with lock:
+                name = type(exc).__name__
+                tally["errors"][name] = tally["errors"].get(name, 0) + 1
+            if conn is not None:
+                conn.close()
+            conn = None
+        elapsed = (time.monotonic() - start) * 1000
+        with lock:
+            tally["requests"] += 1
+            tally["max_latency_ms"] = max(tally["max_latency_ms"], elapsed)
+            if key is not None:
+                tally["statuses"][key] = tally["statuses"].get(key, 0) + 1
+                tally["releases"][release] = tally["releases"].get(release, 0) + 1
+        time.sleep(spec["pause"])
+
+
+threads = [threading.Thread(target=worker, args=(n,)) for n in range(spec["connections"])]
+for t in threads:
+    t.start()
+for t in threads:
+    t.join()
+with open(spec["result"] + ".tmp", "w") as out:
+    json.dump(tally, out)
+os.replace(spec["result"] + ".tmp", spec["result"])
+"""
+
+
+@dataclass
+class Tally:
+    requests: int
+    statuses: dict[str, int]
+    errors: dict[str, int]
+    releases: dict[str, int]
+    max_latency_ms: float
+
+    @property
+    def failed(self) -> int:
+        """Requests that did not get a 2xx answer (errors or other statuses)."""
+        return sum(self.errors.values()) + sum(n for s, n in self.statuses.items() if not s.startswith("2"))
+
+
+def start(host: Host, domain: str, paths: list[str], connections: int = 4, max_seconds: int = 600,
+          pause: float = 0.02, timeout: float = 30) -> None:
+    spec = {"host": domain, "paths": paths, "connections": connections, "max_seconds": max_seconds,
+            "pause": pause, "timeout": timeout, "stop": STOP, "result": RESULT}
+    host.run(f"rm -f {STOP} {RESULT}; systemctl reset-failed {UNIT} 2>/dev/null")
+    host.check_output(
+        f"systemd-run --unit {UNIT} --collect --quiet /usr/bin/python3 -c {shlex.quote(_SCRIPT)} "
+        f"{shlex.quote(json.dumps(spec))}")
+
+
+def stop(host: Host, wait_seconds: float = 60) -> Tally:
+    host.check_output(f"touch {STOP}")
+    deadline = time.monotonic() + wait_seconds
+    while time.monotonic() < deadline:
+        if host.file(RESULT).exists:
+            return Tally(**json.loads(host.file(RESULT).content_string))
+        time.sleep(0.5)
+    raise AssertionError(f"the load generator wrote no result: {host.run(f'journalctl -u {UNIT} -o cat').stdout}")
