@@ -57,6 +57,12 @@ def test_domain_feeds_allowed_hosts_and_server_name(production):
     assert production["django_app_allowed_hosts"] == ["www.example.com", "example.com", "localhost"]
 
 
+def test_public_https_port_reaches_nginx(production):
+    assert production["nginx_https_public_port"] == 443
+    config = effective_config("inventory/staging", "-e", '{"site_https_port": 8443}')
+    assert config["staging.example.com"]["nginx_https_public_port"] == 8443
+
+
 def test_environment_sets_a_role_variable(staging, production):
     assert staging["django_app_keep_releases"] == 3
     assert production["gunicorn_workers"] == 4

@@ -9,18 +9,17 @@ playbook against the same host, which is how drift gets corrected.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import secrets
 import shlex
-import ssl
 import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from tools import probe
 
 ROOT = Path(__file__).resolve().parent.parent
 STATE = ROOT / ".cache" / "demo"
@@ -165,23 +164,15 @@ def playbook(extra: list[str]) -> float:
     return elapsed
 
 
-def probe_site(url: str) -> tuple[int, str]:
-    # The demo's certificate is self-signed: skip verification for this probe only.
-    context = ssl.create_default_context()
-    context.check_hostname = False
-    context.verify_mode = ssl.CERT_NONE
-    with urllib.request.urlopen(f"{url}readyz", context=context, timeout=10) as response:
-        body = json.loads(response.read())
-        return response.status, str(body.get("release", "?"))
-
-
 def up(image: str, extra: list[str]) -> None:
     ensure_key()
     start_host(image)
     ensure_vault()
     seconds = playbook(extra)
     url = f"https://localhost:{PORTS['https'][0]}/"
-    status, release = probe_site(url)
+    status, release = probe.readyz(url)
+    if found := probe.problems(url, f"http://localhost:{PORTS['http'][0]}/"):
+        sys.exit("The demo site answers but a browser would trip over:\n  " + "\n  ".join(found))
     print(f"\nThe demo site is up: {url}  (self-signed certificate)\n"
           f"  deployed: app/ as release {release} (/readyz answered {status})\n"
           f"  host: {CONTAINER} ({image}), ssh -p {PORTS['ssh'][0]} -i {KEY.relative_to(ROOT)} deploy@127.0.0.1\n"

@@ -125,7 +125,7 @@ def test_listens_on_80_and_443(host):
 def test_http_redirects_to_https_on_the_same_name_and_path(host, name):
     response = request(host, "/some/page/?q=1", tls=False, host_header=name)
     assert response.status == 301
-    assert response.header("Location") == f"https://{name}/some/page/?q=1"
+    assert response.header("Location") == f"https://{name}:8443/some/page/?q=1"
 
 
 def test_acme_challenge_hook_is_served_over_plain_http(host):
@@ -221,6 +221,13 @@ def test_app_sees_the_requested_host(host):
     seen = request(host, "/", host_header=ALIAS).json()["headers"]
     assert seen["host"] == ALIAS
     assert seen["x-forwarded-host"] == ALIAS
+
+
+def test_app_sees_the_port_the_client_asked_for(host):
+    # Behind a port-forward the browser's Origin carries the port; Django's CSRF check compares.
+    seen = request(host, "/", host_header=f"{ALIAS}:8443", sni=ALIAS).json()["headers"]
+    assert seen["host"] == f"{ALIAS}:8443"
+    assert seen["x-forwarded-port"] == "8443"
 
 
 def test_request_body_reaches_the_app_whole(host):
