@@ -189,6 +189,21 @@ def test_collectstatic_wrote_hashed_files(host: Host):
     assert host.file(f"{ROOT}/shared/static/{css}").is_file
 
 
+def test_static_text_files_have_gzip_copies_for_nginx(host: Host):
+    manifest = yaml.safe_load(host.file(f"{ROOT}/current/staticfiles.json").content_string)
+    css = manifest["paths"]["catalog/css/site.css"]
+    copy = host.file(f"{ROOT}/shared/static/{css}.gz")
+    assert (copy.user, copy.group, copy.mode) == ("root", "root", 0o644)
+    unpacked = host.run(f"gzip -dc {ROOT}/shared/static/{css}.gz | cmp - {ROOT}/shared/static/{css}")
+    assert unpacked.rc == 0, unpacked.stdout + unpacked.stderr
+
+
+def test_images_get_no_gzip_copy(host: Host):
+    pngs = host.check_output(f"find {ROOT}/shared/static -name '*.png' | head -1")
+    assert pngs, "the sample app ships a PNG"
+    assert not host.file(f"{pngs}.gz").exists
+
+
 def test_check_deploy_reports_no_issues(host: Host):
     result = manage(host, ROOT, "check", "--deploy", "--fail-level", "DEBUG")
     assert result.rc == 0, result.stdout + result.stderr

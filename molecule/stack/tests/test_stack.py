@@ -68,6 +68,14 @@ def test_static_files_served_by_nginx_with_immutable_cache(host):
         assert "immutable" in response.header("Cache-Control"), path
 
 
+def test_gzipped_css_is_the_copy_written_at_deploy(host):
+    # Byte for byte the deploy's .gz: nginx compressing on the fly would give other bytes.
+    path = _static_paths(host)[0]
+    response = get(host, path, headers={"Accept-Encoding": "gzip"})
+    assert response.header("Content-Encoding") == "gzip"
+    assert response.body == host.file(f"/srv/demo/shared{path}.gz").content
+
+
 def test_static_requests_never_reach_gunicorn(host):
     paths = _static_paths(host) + ["/static/catalog/missing.css"]
     for path in paths:
