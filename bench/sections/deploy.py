@@ -66,13 +66,14 @@ def run(ctx: Context) -> Data:
     return {"connections": CONNECTIONS, "path": PATH, "release_before": first, "steps": steps}
 
 
+def _measured(data: Data) -> list[tuple[str, Data, Data]]:
+    """(label, step, its load) of each step the run got to, in STEPS order."""
+    return [(label, data["steps"][key], data["steps"][key]["load"]) for key, label in STEPS if key in data["steps"]]
+
+
 def goals(data: Data) -> list[Goal]:
     found = []
-    for key, label in STEPS:
-        step = data["steps"].get(key)
-        if step is None:
-            continue
-        load = step["load"]
+    for label, step, load in _measured(data):
         found.append(Goal(f"no failed request during {label.split(',')[0]}", "issue 8: zero-downtime deploys",
                           step["returncode"] == 0 and load["errors"] == 0,
                           f"exit {step['returncode']}, {load['errors']} errors in {load['requests']:,} requests"))
@@ -86,11 +87,7 @@ def goals(data: Data) -> list[Goal]:
 
 def render(data: Data) -> list[str]:
     rows = []
-    for key, label in STEPS:
-        step = data["steps"].get(key)
-        if step is None:
-            continue
-        load = step["load"]
+    for label, step, load in _measured(data):
         rows.append([label, f"{num(step['seconds'], 1)} s", str(step["returncode"]), f"{load['requests']:,}",
                      str(load["errors"]), f"{num(load['latency_ms'].get('99'), 0)} ms",
                      f"{num(load['latency_max_ms'], 0)} ms"])
