@@ -30,6 +30,7 @@ $(STAMP): requirements.txt app/requirements.txt
 	touch $@
 
 venv: $(STAMP)
+	$(PY) -m tools.collection link >/dev/null
 
 docker: venv
 	$(PY) -m tools.host docker
