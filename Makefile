@@ -4,6 +4,7 @@
 #   make test                       lint, unit and app tests, every Molecule scenario on debian12 and debian13
 #   make test SCENARIO=memcached    one scenario (add DISTRO=debian12 for one distro): the inner loop
 #   make images REBUILD=1           rebuild the local systemd test images
+#   make collection                 build the collection tarball (djstack-stack-<version>.tar.gz) into .cache/collection/dist
 #   make bench                      measure the stack on its own 512 MB / 1 CPU host: bench/results.md and .png
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
@@ -19,7 +20,7 @@ REBUILD    ?=
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
 
-.PHONY: help venv docker images lint unit molecule test demo demo-down demo-smoke bench clean
+.PHONY: help venv docker images lint sanity unit molecule test demo demo-down demo-smoke collection collection-smoke bench clean
 
 help:
 	@sed -n 's/^#   //p' $(MAKEFILE_LIST)
@@ -41,9 +42,16 @@ images: docker
 	  $(PY) -m tools.images $(if $(REBUILD),--force) $(DISTRO); \
 	else echo "DJSTACK_IMAGE=$$DJSTACK_IMAGE: using it instead of the local images"; fi
 
-lint: venv
+lint: venv sanity
 	$(BIN)/yamllint --strict .
 	$(BIN)/ansible-lint
+
+# ansible-test sanity on the built collection, in its own venv (.cache/sanity).
+sanity: venv
+	$(PY) -m tools.sanity
+
+collection: venv
+	$(PY) -m tools.collection build
 
 unit: venv
 	$(PY) -m tools.host tools memcached
@@ -60,8 +68,13 @@ demo-smoke: images
 	$(PY) -m tools.demo up --image djstack-systemd:debian12
 	$(PY) -m tools.demo down
 
+# The built collection, installed into an empty collections path, provisions a fresh
+# host from a directory holding only an inventory and a one-line playbook.
+collection-smoke: images
+	$(PY) -m tools.collection smoke --image djstack-systemd:debian12
+
 ifeq ($(SCENARIO),)
-test: lint unit demo-smoke molecule
+test: lint unit demo-smoke collection-smoke molecule
 else
 test: molecule
 endif

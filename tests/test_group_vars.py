@@ -14,12 +14,12 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def effective_config(inventory: str, *extra: str) -> dict[str, dict[str, object]]:
-    """Run playbooks/show-config.yml and return {host: its printed wiring}."""
+    """Run playbooks/show_config.yml and return {host: its printed wiring}."""
     env = dict(os.environ, ANSIBLE_STDOUT_CALLBACK="ansible.builtin.json",
                ANSIBLE_CONFIG=str(ROOT / "ansible.cfg"))
     bin_dir = Path(sys.executable).parent
     proc = subprocess.run(
-        [str(bin_dir / "ansible-playbook"), "-i", inventory, "playbooks/show-config.yml", *extra],
+        [str(bin_dir / "ansible-playbook"), "-i", inventory, "playbooks/show_config.yml", *extra],
         cwd=ROOT, env=env, capture_output=True, text=True, check=False,
     )
     assert proc.returncode == 0, proc.stdout + proc.stderr

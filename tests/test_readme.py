@@ -1,7 +1,9 @@
 """Every command the README shows is exercised: make targets by dry run (the real
 runs are `make test` itself and the demo), ansible-playbook commands by a syntax
-check against the inventories they name, requirements.yml against the bundled
-collections."""
+check against the inventories they name (those of a user's own deploy directory,
+`-i inventory`, in such a directory with the built collection installed, the way
+`make collection-smoke` deploys for real), ansible-galaxy and ansible-doc commands
+against the built collection, requirements.yml against the bundled collections."""
 
 from __future__ import annotations
 
@@ -14,6 +16,8 @@ from pathlib import Path
 
 import pytest
 import yaml
+
+from tools.collection import DIST, build, install, user_env, write_user_directory
 
 ROOT = Path(__file__).resolve().parent.parent
 README = (ROOT / "README.md").read_text()
@@ -54,18 +58,67 @@ def test_make_command_is_valid(command):
         assert f"--image {args['DJSTACK_IMAGE']}" in proc.stdout
 
 
+@pytest.fixture(scope="module")
+def collections(tmp_path_factory):
+    """The built collection, installed into an empty collections path."""
+    path = tmp_path_factory.mktemp("collections")
+    install(build(tmp_path_factory.mktemp("dist")), path)
+    return path
+
+
+@pytest.fixture(scope="module")
+def user_site(tmp_path_factory):
+    """A user's deploy directory, as the README's "Deploy your own app" lays it out."""
+    site = tmp_path_factory.mktemp("my-site")
+    write_user_directory(site, {"ansible_host": "192.0.2.10", "ansible_user": "deploy"}, ROOT / "app")
+    return site
+
+
+def _from_user_site(argv):
+    return argv[argv.index("-i") + 1] == "inventory"
+
+
 @pytest.mark.parametrize("command", readme_commands("ansible-playbook"))
-def test_ansible_playbook_command_parses(command, tmp_path):
+def test_ansible_playbook_command_parses(command, tmp_path, collections, user_site):
     argv = shlex.split(command)
     if "--vault-password-file" in argv:
         password = tmp_path / "vault-pass"
         password.write_text("not-the-real-one\n")
         argv[argv.index("--vault-password-file") + 1] = str(password)
-    env = dict(os.environ, ANSIBLE_CONFIG=str(ROOT / "ansible.cfg"),
-               PATH=f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}")
-    proc = subprocess.run([*argv, "--syntax-check"], cwd=ROOT, env=env, capture_output=True,
+    if _from_user_site(argv):
+        cwd, env = user_site, user_env(collections)
+    else:
+        cwd, env = ROOT, dict(os.environ, ANSIBLE_CONFIG=str(ROOT / "ansible.cfg"))
+    env["PATH"] = f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}"
+    proc = subprocess.run([*argv, "--syntax-check"], cwd=cwd, env=env, capture_output=True,
                           text=True, check=False)
     assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+def test_readme_user_site_playbook_is_the_smoke_tests_one(user_site):
+    """The one line the README puts in site.yml is what make collection-smoke deploys with."""
+    line = (user_site / "site.yml").read_text().splitlines()[1]
+    assert f"site.yml{' ' * 32}# {line}" in README
+
+
+def test_readme_installs_the_tarball_make_collection_builds(tmp_path):
+    """`make collection` writes the tarball the README's install command names."""
+    [command] = [c for c in readme_commands("ansible-galaxy") if c.endswith(".tar.gz")]
+    built = build(DIST)
+    argv = shlex.split(command)
+    assert ROOT / argv[-1] == built
+    proc = subprocess.run([str(BIN / argv[0]), *argv[1:], "-p", str(tmp_path), "--no-deps", "--force"], cwd=ROOT,
+                          env=user_env(tmp_path), capture_output=True, text=True, check=False)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert (tmp_path / "ansible_collections" / "djstack" / "stack" / "roles" / "django_app").is_dir()
+
+
+@pytest.mark.parametrize("command", [c for c in readme_commands("ansible-doc") if "<" not in c])
+def test_ansible_doc_command_documents_from_the_installed_collection(command, collections):
+    argv = shlex.split(command)
+    proc = subprocess.run([str(BIN / argv[0]), *argv[1:]], env=user_env(collections), capture_output=True,
+                          text=True, check=False)
+    assert proc.returncode == 0 and "ENTRY POINT" in proc.stdout.upper(), proc.stdout + proc.stderr
 
 
 def _installed_collections() -> dict[str, str]:

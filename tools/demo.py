@@ -137,8 +137,10 @@ def ensure_vault(vault_pass: Path = VAULT_PASS, vault_file: Path = VAULT_FILE) -
     its password stays in .cache/, out of the repository."""
     vault_pass.parent.mkdir(parents=True, exist_ok=True)
     if not vault_pass.exists():
-        vault_pass.write_text(secrets.token_urlsafe(32) + "\n")
-        vault_pass.chmod(0o600)
+        # Owner-only from its first byte: never readable by others, not even briefly.
+        fd = os.open(vault_pass, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as out:
+            out.write(secrets.token_urlsafe(32) + "\n")
         vault_file.unlink(missing_ok=True)
     if vault_file.exists():
         return

@@ -25,7 +25,7 @@ DEMO_VARS = yaml.safe_load((SCENARIO / "vars" / "demo.yml").read_text())
 ORIGINAL = DEMO_VARS["django_app_secret_key"]
 API_TOKEN = DEMO_VARS["django_app_secret_env"]["DEMO_API_TOKEN"]
 ROOT = "/srv/demo"
-ENV_TASK = "TASK [django_app : Write the environment file]"
+ENV_TASK = "TASK [djstack.stack.django_app : Write the environment file]"
 
 
 @dataclass(frozen=True)

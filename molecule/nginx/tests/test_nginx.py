@@ -474,8 +474,8 @@ def test_config_change_reloads_without_restart(host):
     try:
         result = _converge({"nginx_client_max_body_size": "2m"})
         assert result.returncode == 0, result.stdout[-3000:]
-        assert "RUNNING HANDLER [nginx : Reload nginx]" in result.stdout
-        assert "RUNNING HANDLER [nginx : Restart nginx]" not in result.stdout
+        assert "RUNNING HANDLER [djstack.stack.nginx : Reload nginx]" in result.stdout
+        assert "RUNNING HANDLER [djstack.stack.nginx : Restart nginx]" not in result.stdout
         assert _eventually(
             lambda: request(host, "/upload/", method="POST", body_size=1_500_000).status == 200
         )

@@ -56,11 +56,11 @@ def test_check_run_succeeds(drift):
 
 
 @pytest.mark.parametrize("task", [
-    "nginx : Write the nginx configuration",
-    "gunicorn : Write the gunicorn configuration",
-    "gunicorn : Write the gunicorn socket unit",
-    "django_app : Write the environment file",
-    "memcached : Enable and start memcached",
+    "djstack.stack.nginx : Write the nginx configuration",
+    "djstack.stack.gunicorn : Write the gunicorn configuration",
+    "djstack.stack.gunicorn : Write the gunicorn socket unit",
+    "djstack.stack.django_app : Write the environment file",
+    "djstack.stack.memcached : Enable and start memcached",
 ])
 def test_check_reports_each_change(drift, task):
     assert task in drift.check.changed_tasks()

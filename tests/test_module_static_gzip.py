@@ -1,42 +1,31 @@
-"""roles/django_app/files/gzip_static.py: the .gz copies nginx's gzip_static sends."""
+"""djstack.stack.static_gzip and module_utils/static_gzip.py: the .gz copies nginx's gzip_static sends."""
 
 from __future__ import annotations
 
 import gzip
-import importlib.util
-import json
 import os
 from pathlib import Path
-from types import ModuleType
 
 import pytest
 
-SCRIPT = Path(__file__).resolve().parents[1] / "roles" / "django_app" / "files" / "gzip_static.py"
+from ansible_collections.djstack.stack.plugins.module_utils import static_gzip as gz
+from tests.modrun import run_module
+
 CSS = b"body { color: #222; margin: 0 auto; }\n" * 40
-
-
-def _load() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("gzip_static", SCRIPT)
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-gz = _load()
 
 
 @pytest.fixture
 def static(tmp_path: Path) -> Path:
-    (tmp_path / "css").mkdir()
-    (tmp_path / "css" / "site.4f1c2a.css").write_bytes(CSS)
-    os.chmod(tmp_path / "css" / "site.4f1c2a.css", 0o644)
-    return tmp_path
+    root = tmp_path / "static"
+    (root / "css").mkdir(parents=True)
+    (root / "css" / "site.4f1c2a.css").write_bytes(CSS)
+    os.chmod(root / "css" / "site.4f1c2a.css", 0o644)
+    return root
 
 
 def _bump_mtime(path: Path) -> None:
-    stat = path.stat()
-    os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns + 1_000_000_000))
+    st = path.stat()
+    os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns + 1_000_000_000))
 
 
 def test_copy_holds_the_same_bytes(static):
@@ -86,7 +75,7 @@ def test_truncated_copy_is_rewritten(static):
 
 
 @pytest.mark.parametrize(("name", "content"), [
-    ("tiny.css", b"a{}"),                 # under --min-size: the header costs more than it saves
+    ("tiny.css", b"a{}"),                 # under min_size: the header costs more than it saves
     ("hero.png", b"\x89PNG" + CSS),       # not a text type: already compressed
     ("noise.js", os.urandom(4096)),       # would not get smaller
 ])
@@ -109,16 +98,41 @@ def test_dry_run_lists_without_writing(static):
     assert not (static / "css" / "site.4f1c2a.css.gz").exists()
 
 
-def test_prints_counts_and_names_on_request(static, capsys):
-    assert gz.main([str(static), "--list"]) == 0
-    assert json.loads(capsys.readouterr().out) == {
-        "written": 1, "removed": 0, "kept": 0,
-        "written_files": ["css/site.4f1c2a.css"], "removed_files": [],
-    }
-    assert gz.main([str(static)]) == 0
-    assert json.loads(capsys.readouterr().out) == {"written": 0, "removed": 0, "kept": 1}
+# --- the module ------------------------------------------------------------------------
 
 
-def test_missing_root_is_an_error(tmp_path, capsys):
-    assert gz.main([str(tmp_path / "nope")]) == 2
-    assert "is not a directory" in capsys.readouterr().err
+def test_module_reports_counts_then_nothing_to_do(static, tmp_path):
+    result = run_module("static_gzip", {"path": str(static)}, tmp_path)
+    assert (result["changed"], result["written"], result["removed"], result["kept"]) == (True, 1, 0, 0)
+    assert "diff" not in result
+    again = run_module("static_gzip", {"path": str(static)}, tmp_path)
+    assert (again["changed"], again["written"], again["removed"], again["kept"]) == (False, 0, 0, 1)
+
+
+def test_module_diff_names_the_files(static, tmp_path):
+    (static / "tiny.css").write_bytes(CSS)
+    run_module("static_gzip", {"path": str(static)}, tmp_path)
+    (static / "tiny.css").write_bytes(b"a{}")
+    result = run_module("static_gzip", {"path": str(static), "min_size": 256}, tmp_path, diff=True)
+    assert result["diff"] == {"before": {"written": [], "removed": []},
+                              "after": {"written": [], "removed": ["tiny.css.gz"]}}
+    assert not (static / "tiny.css.gz").exists()
+
+
+def test_module_check_mode_counts_and_lists_without_writing(static, tmp_path):
+    result = run_module("static_gzip", {"path": str(static)}, tmp_path, check=True, diff=True)
+    assert (result["changed"], result["written"]) == (True, 1)
+    assert result["diff"]["after"]["written"] == ["css/site.4f1c2a.css.gz"]
+    assert not (static / "css" / "site.4f1c2a.css.gz").exists()
+
+
+def test_module_level_and_min_size_apply(static, tmp_path):
+    result = run_module("static_gzip", {"path": str(static), "min_size": len(CSS) + 1, "level": 1}, tmp_path)
+    assert (result["changed"], result["written"]) == (False, 0)
+    assert not (static / "css" / "site.4f1c2a.css.gz").exists()
+
+
+def test_module_missing_root_is_an_error(tmp_path):
+    result = run_module("static_gzip", {"path": str(tmp_path / "nope")}, tmp_path)
+    assert result["failed"] is True
+    assert result["msg"] == f"{tmp_path / 'nope'} is not a directory"

@@ -1,23 +1,19 @@
-#!/usr/bin/python3
-"""Write `file.gz` beside each text file in STATIC_ROOT, for nginx's gzip_static.
+# Copyright (c) 2026 djstack maintainers
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""`file.gz` beside each text file in STATIC_ROOT, for nginx's gzip_static.
 
 nginx then sends the copy as is instead of compressing the same bytes on every request.
 gzip_static sends a `.gz` even when it no longer matches its file, so a copy is rewritten
 whenever the CRC-32 and length in its gzip trailer differ from its file's content.
 Content, not mtime: collectstatic re-saves every post-processed (hashed CSS) file on
 every run, with the same bytes. Copies that would not be smaller are not kept.
-Prints one JSON object of counts: {"written": N, "removed": N, "kept": N};
---list adds the written and removed names.
 """
 
 from __future__ import annotations
 
-import argparse
 import gzip
-import json
 import os
 import struct
-import sys
 import tempfile
 import zlib
 from pathlib import Path
@@ -54,13 +50,13 @@ def _matches(data: bytes, copy: Path) -> bool:
 
 def _write(source: Path, packed: bytes, copy: Path) -> None:
     """Write the copy atomically, with its file's mode and mtime (nginx's Last-Modified)."""
-    stat = source.stat()
+    st = source.stat()
     fd, tmp = tempfile.mkstemp(dir=copy.parent, prefix=".gz-")
     try:
         with os.fdopen(fd, "wb") as out:
             out.write(packed)
-        os.chmod(tmp, stat.st_mode & 0o777)
-        os.utime(tmp, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+        os.chmod(tmp, st.st_mode & 0o777)
+        os.utime(tmp, ns=(st.st_atime_ns, st.st_mtime_ns))
         os.replace(tmp, copy)
     except BaseException:
         os.unlink(tmp)
@@ -86,7 +82,8 @@ def compress(root: Path, min_size: int = 256, level: int = 9, dry_run: bool = Fa
             result["kept"] += 1
             continue
         relative = str(source.relative_to(root))
-        if (packed := _pack(data, min_size, level)) is not None:
+        packed = _pack(data, min_size, level)
+        if packed is not None:
             if not dry_run:
                 _write(source, packed, copy)
             result["written"].append(relative)
@@ -95,28 +92,3 @@ def compress(root: Path, min_size: int = 256, level: int = 9, dry_run: bool = Fa
                 copy.unlink()
             result["removed"].append(relative)
     return result
-
-
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("root", type=Path)
-    parser.add_argument("--min-size", type=int, default=256, help="smaller files are sent as they are")
-    parser.add_argument("--level", type=int, default=9, choices=range(1, 10))
-    parser.add_argument("--dry-run", action="store_true", help="change nothing, count what would change")
-    parser.add_argument("--list", action="store_true", help="name the files written and removed")
-    args = parser.parse_args(argv)
-    if not args.root.is_dir():
-        print(f"{args.root} is not a directory", file=sys.stderr)
-        return 2
-    result = compress(args.root, args.min_size, args.level, args.dry_run)
-    # A first deploy writes hundreds (Django's admin alone): counts keep the play's output short.
-    summary: dict[str, Any] = {key: len(value) if isinstance(value, list) else value
-                               for key, value in result.items()}
-    if args.list:
-        summary.update(written_files=result["written"], removed_files=result["removed"])
-    print(json.dumps(summary))
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -1,33 +1,39 @@
-#!/usr/bin/env python3
-"""Pack a Django project directory on the controller into a deterministic archive.
+# Copyright (c) 2026 djstack maintainers
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Pack a project directory on the controller into a deterministic archive.
 
 The same tree always gives byte-identical tar content (sorted entries, no
 owners, no timestamps, normalised modes), so the SHA-256 of that content is a
 stable source revision: an unchanged tree means no new release on the host.
-
-Usage: source_archive.py SOURCE_DIR OUTPUT.tar.gz [--exclude PATTERN]...
-Prints {"revision": ..., "files": N} as JSON.
+The revision is the hash of the uncompressed tar stream, not of the .tar.gz, so
+it stays comparable with the revisions recorded by earlier deploys whatever the
+gzip library does.
 
 An exclude pattern without "/" matches the name of any file or directory at
 any depth (e.g. "__pycache__", "*.pyc"); one with "/" matches the path relative
-to SOURCE_DIR (e.g. "/media" is only the top-level media directory).
+to the source directory (e.g. "/media" is only the top-level media directory).
+
+Controller-side code (the action plugin djstack.stack.source_archive): it runs
+with the controller's Python (3.11+ for ansible-core 2.19), never on a host.
 """
 
 from __future__ import annotations
 
-import argparse
 import fnmatch
 import gzip
 import hashlib
 import io
-import json
 import os
 import stat
-import sys
 import tarfile
+import tempfile
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import BinaryIO
+
+
+class SourceArchiveError(Exception):
+    """The tree cannot be packed; the message says which path and why."""
 
 
 class _HashingWriter(io.RawIOBase):
@@ -84,7 +90,7 @@ def _tarinfo(relative: str, path: Path, source: Path) -> tarfile.TarInfo:
         target = os.readlink(path)
         resolved = (path.parent / target).resolve()
         if os.path.isabs(target) or not resolved.is_relative_to(source.resolve()):
-            raise ValueError(f"{relative}: symlink to {target!r} leaves the source tree")
+            raise SourceArchiveError(f"{relative}: symlink to {target!r} leaves the source tree")
         info.type = tarfile.SYMTYPE
         info.linkname = target
         info.mode = 0o777
@@ -95,44 +101,47 @@ def _tarinfo(relative: str, path: Path, source: Path) -> tarfile.TarInfo:
         info.size = st.st_size
         info.mode = 0o755 if st.st_mode & 0o111 else 0o644
     else:
-        raise ValueError(f"{relative}: not a regular file, directory or symlink")
+        raise SourceArchiveError(f"{relative}: not a regular file, directory or symlink")
     return info
 
 
-def build(source: Path, output: Path, patterns: Sequence[str]) -> dict[str, object]:
-    if not source.is_dir():
-        raise ValueError(f"{source} is not a directory")
+def _write(source: Path, raw: BinaryIO, patterns: Sequence[str]) -> tuple[str, int]:
     count = 0
-    with output.open("wb") as raw:
-        # mtime=0 and no file name keep the gzip header deterministic too.
-        with gzip.GzipFile(filename="", mode="wb", fileobj=raw, mtime=0) as compressed:
-            hashing = _HashingWriter(compressed)
-            with tarfile.open(fileobj=hashing, mode="w|", format=tarfile.GNU_FORMAT) as tar:
-                for relative, path in walk(source, patterns):
-                    info = _tarinfo(relative, path, source)
-                    if info.isreg():
-                        with path.open("rb") as content:
-                            tar.addfile(info, content)
-                    else:
-                        tar.addfile(info)
-                    count += 1
-    return {"revision": hashing.digest.hexdigest(), "files": count}
+    # mtime=0 and no file name keep the gzip header deterministic too.
+    with gzip.GzipFile(filename="", mode="wb", fileobj=raw, mtime=0) as compressed:
+        hashing = _HashingWriter(compressed)
+        with tarfile.open(fileobj=hashing, mode="w|", format=tarfile.GNU_FORMAT) as tar:
+            for relative, path in walk(source, patterns):
+                info = _tarinfo(relative, path, source)
+                if info.isreg():
+                    with path.open("rb") as content:
+                        tar.addfile(info, content)
+                else:
+                    tar.addfile(info)
+                count += 1
+    return hashing.digest.hexdigest(), count
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("source", type=Path)
-    parser.add_argument("output", type=Path)
-    parser.add_argument("--exclude", action="append", default=[])
-    args = parser.parse_args(argv)
+def build(source: Path, output: Path, patterns: Sequence[str]) -> dict[str, object]:
+    """Pack `source` into `output` (.tar.gz) and return revision, files (entries) and size.
+
+    The archive is written next to `output` and renamed into place, so a failed
+    pack never leaves a truncated archive that a later task could unpack. It is
+    readable by the controller user only (mkstemp's 0600): it may hold settings.
+    """
+    if not source.is_dir():
+        raise SourceArchiveError(f"{source} is not a directory")
+    if not output.parent.is_dir():
+        raise SourceArchiveError(f"{output.parent} (the directory of dest) does not exist")
+    if output.resolve().is_relative_to(source.resolve()):
+        # The archive would pack itself while it grows: no stable revision.
+        raise SourceArchiveError(f"{output} is inside {source}: put the archive outside the tree it packs")
+    fd, partial = tempfile.mkstemp(prefix=f".{output.name}.", dir=output.parent)
     try:
-        result = build(args.source, args.output, args.exclude)
-    except (OSError, ValueError) as exc:
-        print(f"source_archive: {exc}", file=sys.stderr)
-        return 1
-    print(json.dumps(result))
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())
+        with os.fdopen(fd, "wb") as raw:
+            revision, count = _write(source, raw, patterns)
+        os.replace(partial, output)
+    except BaseException:
+        Path(partial).unlink(missing_ok=True)
+        raise
+    return {"revision": revision, "files": count, "size": output.stat().st_size}

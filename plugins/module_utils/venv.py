@@ -1,0 +1,275 @@
+# Copyright (c) 2026 djstack maintainers
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""A release's code and venv on the target host: the venv key, reuse by hard links,
+the RELEASE files and bytecode, and the final ownership ("seal")."""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+import re
+import shutil
+import stat
+import subprocess
+from pathlib import Path
+from typing import Any, Sequence
+
+from ansible_collections.djstack.stack.plugins.module_utils.releases import ReleaseError, current_id
+
+KEY_FILE = ".djstack-venv-key"
+_INCLUDE = re.compile(r"^\s*(?:-r|-c|--requirement|--constraint)(?:\s+|=)(\S+)")
+
+
+# --- the venv key --------------------------------------------------------------
+
+
+def requirement_files(path: Path, seen: set[Path] | None = None) -> list[Path]:
+    """The requirements file and every file it pulls in with -r/-c, in order."""
+    seen = set() if seen is None else seen
+    path = path.resolve()
+    if path in seen:
+        return []
+    seen.add(path)
+    files = [path]
+    for line in path.read_text(encoding="utf-8").splitlines():
+        match = _INCLUDE.match(line)
+        if match:
+            files += requirement_files(path.parent / match.group(1), seen)
+    return files
+
+
+def python_tag(python: str) -> str:
+    """The interpreter's bytecode tag and platform: what makes a venv's files its own."""
+    return subprocess.run(
+        [python, "-c", "import sys; print(sys.implementation.cache_tag, sys.platform)"],
+        check=True, capture_output=True, text=True,
+    ).stdout.strip()
+
+
+def venv_key(python: str, requirements: Path | None, extras: Sequence[str], base: Path | None = None,
+             python_tag: str | None = None) -> str:  # pylint: disable=redefined-outer-name
+    """Identify what a venv would contain: interpreter, requirement files' content, extras.
+
+    Equal keys mean a venv can be reused instead of downloading everything again.
+    """
+    tag = python_tag if python_tag is not None else _python_tag(python)
+    parts: dict[str, Any] = {"format": 1, "python": [python, tag], "extras": list(extras)}
+    if requirements is not None:
+        base = base or requirements.parent
+        parts["requirements"] = [
+            [os.path.relpath(f, base), hashlib.sha256(f.read_bytes()).hexdigest()]
+            for f in requirement_files(requirements)
+        ]
+    return hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()
+
+
+_python_tag = python_tag
+
+
+def find_venv(root: Path, key: str, exclude: str) -> str:
+    """A release (current first, then newest) whose finished venv carries `key`; "" if none."""
+    current = current_id(root)
+    try:
+        names = sorted((p.name for p in (root / "releases").iterdir() if p.is_dir()), reverse=True)
+    except FileNotFoundError:
+        return ""
+    if current in names:
+        names.remove(current)
+        names.insert(0, current)
+    for name in names:
+        if name == exclude:
+            continue
+        marker = root / "releases" / name / "venv" / KEY_FILE
+        with contextlib.suppress(OSError):
+            if marker.read_text(encoding="utf-8").strip() == key:
+                return name
+    return ""
+
+
+def plan_venv(root: Path, release: str, python: str, requirements: str, extras: Sequence[str]) -> dict[str, str]:
+    """The new release's venv key, and a release whose finished venv has that key ("" if none)."""
+    release_dir = root / "releases" / release
+    path = release_dir / requirements if requirements else None
+    if path is not None and not path.is_file():
+        raise ReleaseError(f"requirements file {requirements} is missing from the release")
+    key = venv_key(python, path, extras, base=release_dir)
+    return {"key": key, "source": find_venv(root, key, exclude=release)}
+
+
+def clone_venv(src: Path, dst: Path) -> dict[str, Any]:
+    """Hard-link every file of src into dst, then give dst's scripts their own paths.
+
+    Scripts in bin/ carry the venv's absolute path (shebangs, activate). Those that
+    mention src are rewritten as new files, so the source keeps its own inodes and
+    dst keeps working after src's release is pruned.
+    """
+    if dst.exists():
+        raise ReleaseError(f"{dst} already exists")
+    linked = 0
+    for directory, dirnames, filenames in os.walk(src):
+        here = Path(directory)
+        target = dst / here.relative_to(src)
+        target.mkdir(mode=0o755)
+        shutil.copystat(here, target)
+        for name in sorted(filenames + [d for d in dirnames if (here / d).is_symlink()]):
+            source = here / name
+            if source.is_symlink():
+                link = os.readlink(source)
+                os.symlink(link.replace(str(src), str(dst)), target / name)
+            else:
+                os.link(source, target / name)
+                linked += 1
+        dirnames[:] = [d for d in dirnames if not (here / d).is_symlink()]
+    old, new = str(src).encode(), str(dst).encode()
+    rewritten = []
+    for path in sorted([*(dst / "bin").iterdir(), dst / "pyvenv.cfg"]):
+        if path.is_symlink() or not path.is_file():
+            continue
+        content = path.read_bytes()
+        if old not in content:
+            continue
+        tmp = path.with_name(f".{path.name}.tmp")
+        tmp.write_bytes(content.replace(old, new))
+        shutil.copymode(path, tmp)
+        os.replace(tmp, path)
+        rewritten.append(path.name)
+    return {"changed": True, "linked": linked, "rewritten": rewritten}
+
+
+# --- the code: RELEASE files and bytecode --------------------------------------
+
+
+def release_files(release: Path, project_dir: str) -> list[Path]:
+    """RELEASE at the top and next to manage.py (the app reads that one)."""
+    project = release / project_dir if project_dir else release
+    if not (project / "manage.py").is_file():
+        raise ReleaseError(f"no manage.py in {project}: check django_app_project_dir")
+    return [directory / "RELEASE" for directory in dict.fromkeys([release, project])]
+
+
+def _read(path: Path) -> str:
+    try:
+        return path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return ""
+
+
+def _bytecode(release: Path) -> dict[str, int]:
+    """Every .pyc under the release and its mtime: compiling changed the code iff this changed."""
+    found = {}
+    for directory, _dirs, files in os.walk(release):
+        if os.path.basename(directory) != "__pycache__":
+            continue
+        for name in files:
+            if name.endswith(".pyc"):
+                path = os.path.join(directory, name)
+                found[path] = os.lstat(path).st_mtime_ns
+    return found
+
+
+def stale_sources(release: Path, tag: str) -> list[str]:
+    """Python files compileall would (re)compile: no bytecode for `tag`, or older than the source."""
+    stale = []
+    for directory, dirs, files in os.walk(release):
+        dirs[:] = [d for d in dirs if d != "__pycache__"]
+        for name in files:
+            if not name.endswith(".py"):
+                continue
+            source = os.path.join(directory, name)
+            cached = os.path.join(directory, "__pycache__", f"{name[:-3]}.{tag}.pyc")
+            with contextlib.suppress(OSError):
+                if os.stat(cached).st_mtime_ns >= os.stat(source).st_mtime_ns:
+                    continue
+            stale.append(os.path.relpath(source, release))
+    return sorted(stale)
+
+
+def finish_code(release: Path, release_id: str, project_dir: str, python: str,
+                check: bool = False) -> dict[str, Any]:
+    """RELEASE files (the app reads the one next to manage.py) and bytecode.
+
+    The app cannot write __pycache__ into its read-only code, so compile it now.
+    A file that does not compile (e.g. a template named .py) is not fatal here:
+    check --deploy imports everything the project really uses.
+    """
+    files = release_files(release, project_dir)
+    content = f"{release_id}\n"
+    before = {str(f): _read(f) for f in files}
+    after = {str(f): content for f in files}
+    if check:
+        tag = python_tag(python).split()[0]
+        stale = stale_sources(release, tag)
+        return {"changed": before != after or bool(stale), "compile_errors": False, "compiled": len(stale),
+                "diff": {"before": before, "after": after}}
+    for path in files:
+        if before[str(path)] != content:
+            path.write_text(content, encoding="utf-8")
+    pyc_before = _bytecode(release)
+    compiled = subprocess.run([python, "-m", "compileall", "-q", str(release)], capture_output=True, text=True,
+                              check=False)
+    pyc_after = _bytecode(release)
+    written = sum(1 for path, mtime in pyc_after.items() if pyc_before.get(path) != mtime)
+    return {"changed": before != after or written > 0, "compile_errors": compiled.returncode != 0,
+            "compiled": written, "diff": {"before": before, "after": after}}
+
+
+# --- sealing ---------------------------------------------------------------------
+
+
+def _wanted_mode(st: os.stat_result) -> int | None:
+    """0750 for directories and executables, 0640 for other files; symlinks keep theirs."""
+    if stat.S_ISLNK(st.st_mode):
+        return None
+    if stat.S_ISDIR(st.st_mode):
+        return 0o750
+    return 0o750 if st.st_mode & 0o100 else 0o640
+
+
+def _walk(release: Path) -> list[Path]:
+    paths = []
+    for directory, dirnames, filenames in os.walk(release):
+        here = Path(directory)
+        if here == release:
+            paths.append(here)
+        paths.extend(here / name for name in dirnames + filenames)
+    return paths
+
+
+def seal(release: Path, gid: int, venv_key: str | None = None, check: bool = False) -> dict[str, Any]:
+    """root:<app group>, no write for the group, nothing for others (code and venv).
+
+    The venv key is written here, after a successful install: a venv without it is
+    unfinished and never reused.
+    """
+    key_file = release / "venv" / KEY_FILE
+    key_before = _read(key_file).strip()
+    key_changed = bool(venv_key) and key_before != venv_key
+    if key_changed and not check:
+        key_file.write_text(f"{venv_key}\n", encoding="utf-8")
+    paths = _walk(release)
+    fixed = 0
+    for path in paths:
+        st = os.lstat(path)
+        mode = _wanted_mode(st)
+        owner_wrong = (st.st_uid, st.st_gid) != (0, gid)
+        mode_wrong = mode is not None and stat.S_IMODE(st.st_mode) != mode
+        if not (owner_wrong or mode_wrong):
+            continue
+        fixed += 1
+        if check:
+            continue
+        if owner_wrong:
+            os.lchown(path, 0, gid)
+        if mode is not None:
+            os.chmod(path, mode)
+    if key_changed and check and not key_file.exists():
+        fixed += 1  # the key file itself, once written
+    summary = "{} of {} paths to set to root:{} with mode 0750/0640"
+    diff = {
+        "before": {"venv_key": key_before, "ownership": summary.format(fixed, len(paths), gid)},
+        "after": {"venv_key": venv_key if venv_key else key_before,
+                  "ownership": summary.format(0, len(paths), gid)},
+    }
+    return {"changed": key_changed or fixed > 0, "fixed": fixed, "diff": diff}

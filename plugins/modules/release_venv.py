@@ -1,0 +1,144 @@
+#!/usr/bin/python
+# Copyright (c) 2026 djstack maintainers
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+---
+module: release_venv
+short_description: Plan a django_app release's venv and reuse an identical one by hard links
+description:
+  - Computes the venv key of the release O(release) under O(root)/releases
+    (SHA-256 of the interpreter and its bytecode tag, the requirements file and every file it
+    includes with C(-r)/C(-c), and the extra packages).
+  - Finds a release whose finished venv (sealed by M(djstack.stack.release_code)) carries that key,
+    the current release first, then the newest.
+  - With O(reuse), hard-links that venv into the release; scripts in C(venv/bin) and C(pyvenv.cfg)
+    that name the old path are rewritten as new files, so the clone keeps working after the release
+    it came from is pruned. Without a source the caller creates the venv and installs into it.
+  - A release that already has a C(venv/) is left alone.
+version_added: 0.1.0
+author:
+  - djstack maintainers (@djstack)
+options:
+  root:
+    description: The app root holding C(releases/) and C(current).
+    type: path
+    required: true
+  release:
+    description: The id of the new release (a directory under O(root)/releases).
+    type: str
+    required: true
+  python:
+    description: The interpreter the venv is built with.
+    type: path
+    required: true
+  requirements:
+    description: The requirements file, relative to the release; empty for none.
+    type: str
+    default: ""
+  extra_packages:
+    description: Packages installed besides the requirements; part of the key.
+    type: list
+    elements: str
+    default: []
+  reuse:
+    description: Hard-link a venv with the same key; false only plans (projects that install themselves).
+    type: bool
+    default: true
+attributes:
+  check_mode:
+    description: Can run in check_mode and return changed status prediction without modifying target.
+    support: full
+    details: Computes the key and the source, reports whether it would clone, writes nothing.
+  diff_mode:
+    description: Will return details on what has changed (or possibly needs changing in check_mode), when in diff mode.
+    support: full
+    details: The release's venv before and after (absent, or hard-linked from another release).
+"""
+
+EXAMPLES = r"""
+- name: Reuse a venv with the same requirements
+  djstack.stack.release_venv:
+    root: /srv/demo
+    release: 20261122T101500Z-3f2a9c1d7e4b
+    python: /usr/bin/python3
+    requirements: requirements.txt
+    extra_packages: [gunicorn==27.0.1]
+  register: venv
+
+- name: Create the venv when there was none to reuse
+  ansible.builtin.command:
+    argv: [/usr/bin/python3, -m, venv, /srv/demo/releases/20261122T101500Z-3f2a9c1d7e4b/venv]
+  when: venv.source | length == 0
+"""
+
+RETURN = r"""
+key:
+  description: The venv key of the release.
+  returned: always
+  type: str
+source:
+  description: The release whose venv the new one reuses (V("") when none has the key, or O(reuse) is false).
+  returned: always
+  type: str
+linked:
+  description: Files hard-linked from the source venv.
+  returned: when the venv was cloned
+  type: int
+rewritten:
+  description: Scripts of C(venv/bin) (and C(pyvenv.cfg)) rewritten to name the new venv.
+  returned: when the venv was cloned
+  type: list
+  elements: str
+"""
+
+import subprocess
+from pathlib import Path
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.djstack.stack.plugins.module_utils.releases import ReleaseError
+from ansible_collections.djstack.stack.plugins.module_utils.venv import clone_venv, plan_venv
+
+
+def main() -> None:
+    module = AnsibleModule(
+        argument_spec={
+            "root": {"type": "path", "required": True},
+            "release": {"type": "str", "required": True},
+            "python": {"type": "path", "required": True},
+            "requirements": {"type": "str", "default": ""},
+            "extra_packages": {"type": "list", "elements": "str", "default": []},
+            "reuse": {"type": "bool", "default": True},
+        },
+        supports_check_mode=True,
+    )
+    params = module.params
+    root = Path(params["root"])
+    dst = root / "releases" / params["release"] / "venv"
+    try:
+        plan = plan_venv(root, params["release"], params["python"], params["requirements"],
+                         params["extra_packages"])
+    except (ReleaseError, OSError) as exc:
+        module.fail_json(msg=str(exc))
+    except subprocess.CalledProcessError as exc:
+        module.fail_json(msg=f"{params['python']} cannot tell its bytecode tag: {(exc.stderr or '').strip()}")
+    source = plan["source"] if params["reuse"] else ""
+    result = {"key": plan["key"], "source": source}
+    clone = bool(source) and not dst.exists()
+    if clone and not module.check_mode:
+        try:
+            done = clone_venv(root / "releases" / source / "venv", dst)
+        except (ReleaseError, OSError) as exc:
+            module.fail_json(msg=f"cloning the venv of release {source}: {exc}")
+        result.update(linked=done["linked"], rewritten=done["rewritten"])
+    if module._diff:
+        before = "present" if dst.exists() and not clone else "absent"
+        after = f"hard-linked from releases/{source}/venv" if clone else before
+        result["diff"] = {"before": {"venv": before}, "after": {"venv": after}}
+    module.exit_json(changed=clone, **result)
+
+
+if __name__ == "__main__":
+    main()

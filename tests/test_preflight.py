@@ -1,0 +1,46 @@
+"""playbooks/preflight.yml checks every role's inputs before site.yml changes anything:
+a bad value of any role, python's included, stops the preflight naming the variable."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tools.collection import COLLECTIONS, ROOT
+
+# One host in every tier, reached locally: the preflight changes nothing anywhere.
+INVENTORY = "all:\n  hosts:\n    site1:\n      ansible_connection: local\n      ansible_python_interpreter: '{{ ansible_playbook_python }}'\n  children:\n" + "".join(
+    f"    {group}:\n      hosts:\n        site1:\n" for group in ("web", "app", "cache"))
+SECRET = "preflight-test-secret-Zq8Lw2Xv4Nc6Bm1Jh3Kd5Pf7Rt9Yg0Ua2Se4Wi6Oo8"
+
+
+def _preflight(tmp_path: Path, **extra: object) -> subprocess.CompletedProcess[str]:
+    (tmp_path / "hosts.yml").write_text(INVENTORY)
+    env = dict(os.environ, ANSIBLE_CONFIG=str(ROOT / "ansible.cfg"), ANSIBLE_COLLECTIONS_PATH=str(COLLECTIONS))
+    return subprocess.run(
+        [str(Path(sys.executable).parent / "ansible-playbook"), "-i", str(tmp_path / "hosts.yml"),
+         str(ROOT / "playbooks" / "preflight.yml"), "-e", json.dumps({"vault_django_app_secret_key": SECRET, **extra})],
+        capture_output=True, text=True, env=env, check=False)
+
+
+def test_preflight_passes_with_the_defaults(tmp_path: Path) -> None:
+    run = _preflight(tmp_path)
+    assert run.returncode == 0, run.stdout[-3000:]
+
+
+@pytest.mark.parametrize(("variable", "value"), [
+    ("python_pip_timeout", 0),
+    ("python_pip_index_url", "https://user:secret@pypi.example.com/simple"),
+    ("memcached_port", 70000),
+    ("gunicorn_backlog", 0),
+    ("nginx_https_public_port", 0),
+])
+def test_preflight_stops_on_a_bad_value_naming_it(tmp_path: Path, variable: str, value: object) -> None:
+    run = _preflight(tmp_path, **{variable: value})
+    assert run.returncode != 0
+    assert variable in run.stdout
