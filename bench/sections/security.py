@@ -8,12 +8,14 @@ from bench import security as parse
 from bench import side
 from bench.context import SITE, Context
 from bench.sections.base import Data, Goal, Section, table
+from tools.sandbox import EXPOSURE_LIMITS
 
-# Unit -> (what it runs, the exposure its role's README documents, the target, where).
+# Unit -> (what it runs, the exposure its role's README documents, the limit, where).
+# The limit is the one the roles' Molecule tests enforce (tools/sandbox.py).
 UNITS = {
-    "demo.service": ("gunicorn", 1.2, 1.2, "roles/gunicorn/README.md (measured 1.2 OK)"),
-    "memcached.service": ("memcached", 1.1, 3.0, "roles/memcached/README.md (target 3.0 or lower)"),
-    "nginx.service": ("nginx", 2.5, 3.0, "roles/nginx/README.md (asserts at most 3.0)"),
+    "demo.service": ("gunicorn", 1.2, EXPOSURE_LIMITS["gunicorn"], "roles/gunicorn/README.md (measured 1.2 OK)"),
+    "memcached.service": ("memcached", 1.1, EXPOSURE_LIMITS["memcached"], "roles/memcached/README.md"),
+    "nginx.service": ("nginx", 2.5, EXPOSURE_LIMITS["nginx"], "roles/nginx/README.md"),
 }
 # openssl s_client flag -> protocol name; the old ones with SECLEVEL=0 so that OpenSSL 3
 # on the client does not refuse them itself.

@@ -20,6 +20,8 @@ from djstack_testlib.gunicorn import main_pid, processes, wait_for_workers, work
 from djstack_testlib.http import RequestFailed, request, series
 from djstack_testlib.memcache import exposure
 
+from tools.sandbox import EXPOSURE_LIMITS
+
 APP = "demo"
 SOCKET = f"/run/{APP}/gunicorn.sock"
 SERVICE = f"{APP}.service"
@@ -123,8 +125,8 @@ def test_access_log_records_request_time(host):
     assert re.search(rf'"GET /healthz\?probe={marker} HTTP/1.1" 200 \d+ .* \d+ms', line), line
 
 
-def test_sandbox_exposure_at_most_1_5(host):
-    assert exposure(host, SERVICE) <= 1.5
+def test_sandbox_exposure_within_the_shared_limit(host):
+    assert exposure(host, SERVICE) <= EXPOSURE_LIMITS["gunicorn"]
 
 
 def test_variable_change_kept_the_master(host):

@@ -2,6 +2,8 @@
 
 from djstack_testlib.memcache import exchange, exposure, stats_settings
 
+from tools.sandbox import EXPOSURE_LIMITS
+
 SOCKET = "/run/memcached/memcached.sock"
 APP_USER = "appclient"
 
@@ -75,5 +77,5 @@ def test_runs_without_capabilities(host):
     assert int(_main_process_status(host)["CapEff"].strip(), 16) == 0
 
 
-def test_hardening_exposure_at_most_3(host):
-    assert exposure(host, "memcached.service") <= 3.0
+def test_hardening_exposure_within_the_shared_limit(host):
+    assert exposure(host, "memcached.service") <= EXPOSURE_LIMITS["memcached"]

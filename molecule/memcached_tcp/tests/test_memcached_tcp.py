@@ -2,6 +2,8 @@
 
 from djstack_testlib.memcache import exchange, exposure, stats_settings
 
+from tools.sandbox import EXPOSURE_LIMITS
+
 PORT = 11311
 
 
@@ -45,5 +47,5 @@ def test_no_unix_socket(host):
     assert stats_settings(host, "tcp", f"127.0.0.1:{PORT}")["domain_socket"] == "NULL"
 
 
-def test_hardening_exposure_at_most_3(host):
-    assert exposure(host, "memcached.service") <= 3.0
+def test_hardening_exposure_within_the_shared_limit(host):
+    assert exposure(host, "memcached.service") <= EXPOSURE_LIMITS["memcached"]

@@ -20,6 +20,8 @@ import pytest
 from testinfra.host import Host
 
 from djstack_testlib.memcache import exposure
+
+from tools.sandbox import EXPOSURE_LIMITS
 from djstack_testlib.nginx import Response, request, requests, s_client
 
 SERVER = "demo.test"
@@ -434,8 +436,8 @@ def test_workers_may_open_two_files_per_connection(host):
         assert line.split()[3] == "2048"
 
 
-def test_hardening_exposure_at_most_3(host):
-    assert exposure(host, "nginx.service") <= 3.0
+def test_hardening_exposure_within_the_shared_limit(host):
+    assert exposure(host, "nginx.service") <= EXPOSURE_LIMITS["nginx"]
 
 
 def test_logs_keep_flowing_after_rotation_and_restart(host):
