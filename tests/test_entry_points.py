@@ -4,14 +4,13 @@ point (validate) still refuses a run that lacks it."""
 
 from __future__ import annotations
 
-import os
 import subprocess
-import sys
 from pathlib import Path
 
 import yaml
 
-from tools.collection import COLLECTIONS, ROOT
+from tools.collection import ROOT
+from tests.playbook import run_playbook
 
 SPECS = yaml.safe_load((ROOT / "roles" / "django_app" / "meta" / "argument_specs.yml").read_text())["argument_specs"]
 
@@ -22,10 +21,7 @@ def _run(tmp_path: Path, tasks_from: str, *extra: str) -> subprocess.CompletedPr
         "- hosts: localhost\n  connection: local\n  gather_facts: false\n"
         "  vars:\n    ansible_python_interpreter: '{{ ansible_playbook_python }}'\n  tasks:\n"
         f"    - ansible.builtin.include_role:\n        name: djstack.stack.django_app\n        tasks_from: {tasks_from}\n")
-    env = dict(os.environ, ANSIBLE_CONFIG=str(ROOT / "ansible.cfg"), ANSIBLE_COLLECTIONS_PATH=str(COLLECTIONS))
-    return subprocess.run([str(Path(sys.executable).parent / "ansible-playbook"), "-i", "localhost,", str(playbook),
-                           "-e", "django_app_name=entrypointtest", *extra],
-                          capture_output=True, text=True, env=env, check=False)
+    return run_playbook(str(playbook), "-e", "django_app_name=entrypointtest", *extra)
 
 
 def test_deploy_steps_do_not_declare_the_secret() -> None:

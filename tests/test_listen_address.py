@@ -4,15 +4,13 @@ the filter on its own, and the role's own preflight (tasks_from: validate) run f
 from __future__ import annotations
 
 import json
-import os
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 from ansible_collections.djstack.stack.plugins.filter.listen_address import listen_address_problem
 
-from tools.collection import COLLECTIONS, ROOT
+from tests.playbook import run_playbook
 
 WILDCARDS = ["0.0.0.0", "::", "[::]", "::0", "0:0:0:0:0:0:0:0", "0000::0000"]
 MALFORMED = ["0.0.0.00", "127.0.0.01", "localhost", "10.0.0.256", "1.2.3", ""]
@@ -41,10 +39,7 @@ def _validate(tmp_path: Path, addresses: list[str]) -> subprocess.CompletedProce
         "    - ansible.builtin.include_role:\n        name: djstack.stack.memcached\n        tasks_from: validate\n")
     extra = {"memcached_listen_mode": "tcp", "memcached_listen_addresses": addresses,
              "memcached_memory_mb": 64, "memcached_threads": 1}
-    env = dict(os.environ, ANSIBLE_CONFIG=str(ROOT / "ansible.cfg"), ANSIBLE_COLLECTIONS_PATH=str(COLLECTIONS))
-    return subprocess.run([str(Path(sys.executable).parent / "ansible-playbook"), "-i", "localhost,",
-                           str(playbook), "-e", json.dumps(extra)], capture_output=True, text=True, env=env,
-                          check=False)
+    return run_playbook(str(playbook), "-e", json.dumps(extra))
 
 
 @pytest.mark.parametrize("address", ["::0", "0:0:0:0:0:0:0:0", "0.0.0.00"])

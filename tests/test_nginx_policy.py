@@ -4,12 +4,10 @@ nginx.conf rendered by Ansible from the role's own template and defaults."""
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
-from tools.collection import COLLECTIONS, ROOT
+from tools.collection import ROOT
+from tests.playbook import run_playbook
 
 ROLE = ROOT / "roles" / "nginx"
 
@@ -32,10 +30,7 @@ def _render(tmp_path: Path, **overrides: object) -> str:
         dest: "{out}"
         mode: "0644"
 """)
-    env = dict(os.environ, ANSIBLE_CONFIG=str(ROOT / "ansible.cfg"), ANSIBLE_COLLECTIONS_PATH=str(COLLECTIONS))
-    run = subprocess.run([str(Path(sys.executable).parent / "ansible-playbook"), "-i", "localhost,", str(playbook),
-                          "-e", json.dumps({"nginx_site_name": "demo", **overrides})],
-                         capture_output=True, text=True, env=env, check=False)
+    run = run_playbook(str(playbook), "-e", json.dumps({"nginx_site_name": "demo", **overrides}))
     assert run.returncode == 0, run.stdout[-3000:]
     return out.read_text()
 

@@ -4,14 +4,13 @@ a bad value of any role, python's included, stops the preflight naming the varia
 from __future__ import annotations
 
 import json
-import os
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-from tools.collection import COLLECTIONS, ROOT
+from tools.collection import ROOT
+from tests.playbook import run_playbook
 
 # One host in every tier, reached locally: the preflight changes nothing anywhere.
 INVENTORY = "all:\n  hosts:\n    site1:\n      ansible_connection: local\n      ansible_python_interpreter: '{{ ansible_playbook_python }}'\n  children:\n" + "".join(
@@ -21,11 +20,9 @@ SECRET = "preflight-test-secret-Zq8Lw2Xv4Nc6Bm1Jh3Kd5Pf7Rt9Yg0Ua2Se4Wi6Oo8"
 
 def _preflight(tmp_path: Path, **extra: object) -> subprocess.CompletedProcess[str]:
     (tmp_path / "hosts.yml").write_text(INVENTORY)
-    env = dict(os.environ, ANSIBLE_CONFIG=str(ROOT / "ansible.cfg"), ANSIBLE_COLLECTIONS_PATH=str(COLLECTIONS))
-    return subprocess.run(
-        [str(Path(sys.executable).parent / "ansible-playbook"), "-i", str(tmp_path / "hosts.yml"),
-         str(ROOT / "playbooks" / "preflight.yml"), "-e", json.dumps({"vault_django_app_secret_key": SECRET, **extra})],
-        capture_output=True, text=True, env=env, check=False)
+    return run_playbook(str(ROOT / "playbooks" / "preflight.yml"),
+                        "-e", json.dumps({"vault_django_app_secret_key": SECRET, **extra}),
+                        inventory=str(tmp_path / "hosts.yml"))
 
 
 def test_preflight_passes_with_the_defaults(tmp_path: Path) -> None:

@@ -4,10 +4,7 @@ so `--tags nginx_config` or `--tags install` is a supported partial run."""
 
 from __future__ import annotations
 
-import os
 import re
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -15,7 +12,8 @@ from typing import Any
 import pytest
 import yaml
 
-from tools.collection import COLLECTIONS, ROOT
+from tools.collection import ROOT
+from tests.playbook import run_playbook
 
 ROLES = ("base", "python", "memcached", "gunicorn", "nginx")
 PHASES = ("install", "config", "service", "deploy")
@@ -64,9 +62,7 @@ def _list_tasks(tmp_path: Path, tags: str) -> dict[str, set[str]]:
     playbook = tmp_path / "roles.yml"
     playbook.write_text("- name: The host roles\n  hosts: localhost\n  connection: local\n  gather_facts: false\n"
                         "  roles:\n" + "".join(f"    - djstack.stack.{role}\n" for role in ROLES))
-    env = dict(os.environ, ANSIBLE_CONFIG=str(ROOT / "ansible.cfg"), ANSIBLE_COLLECTIONS_PATH=str(COLLECTIONS))
-    run = subprocess.run([str(Path(sys.executable).parent / "ansible-playbook"), "-i", "localhost,", str(playbook),
-                          "--list-tasks", "--tags", tags], capture_output=True, text=True, env=env, check=False)
+    run = run_playbook(str(playbook), "--list-tasks", "--tags", tags)
     assert run.returncode == 0, run.stdout + run.stderr
     listed = {}
     for line in run.stdout.splitlines():
