@@ -47,7 +47,7 @@ def test_tarball_ships_the_roles_playbooks_plugins_and_runtime(tarball: Path) ->
     for role in ROLES:
         assert f"roles/{role}/tasks/main.yml" in names
     assert {"playbooks/site.yml", "playbooks/deploy.yml", "playbooks/rollback.yml", "meta/runtime.yml",
-            "group_vars/all.yml", "playbooks/group_vars/all.yml"} <= set(names)
+            "group_vars/all.yml", "plugins/lookup/site.py"} <= set(names)
     assert {f"plugins/modules/{m}.py" for m in MODULES} <= set(names)
 
 
@@ -86,6 +86,11 @@ def test_ansible_doc_documents_the_module(installed: Path, module: str) -> None:
     assert doc["return"] is not None
     for option, spec in doc["doc"].get("options", {}).items():
         assert spec.get("description"), f"{fqcn} option {option} has no description"
+
+
+def test_ansible_doc_documents_the_site_lookup(installed: Path) -> None:
+    doc = _doc(installed, "-t", "lookup", f"{NAMESPACE}.{NAME}.site")[f"{NAMESPACE}.{NAME}.site"]
+    assert doc["doc"]["short_description"] and doc["examples"].strip()
 
 
 def test_site_playbook_resolves_by_its_full_name(installed: Path, tmp_path: Path) -> None:

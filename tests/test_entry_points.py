@@ -1,6 +1,7 @@
-"""Each tasks_from entry point of django_app declares only the options it reads: a deploy
-step such as taking the lock runs without the vault's secret, while the preflight entry
-point (validate) still refuses a run that lacks it."""
+"""Each tasks_from entry point declares only the options it reads: a deploy step such as
+taking django_app's lock runs without the vault's secret, gunicorn's reload and nginx's
+check do not re-judge the service's options, while the preflight entry point (validate)
+still refuses a run that lacks what the service needs."""
 
 from __future__ import annotations
 
@@ -15,13 +16,18 @@ from tests.playbook import run_playbook
 SPECS = yaml.safe_load((ROOT / "roles" / "django_app" / "meta" / "argument_specs.yml").read_text())["argument_specs"]
 
 
-def _run(tmp_path: Path, tasks_from: str, *extra: str) -> subprocess.CompletedProcess[str]:
-    playbook = tmp_path / "entry.yml"
+def _run_entry(tmp_path: Path, role: str, tasks_from: str, *extra: str) -> subprocess.CompletedProcess[str]:
+    """One entry point of a role on the controller."""
+    playbook = tmp_path / f"{role}-{tasks_from}.yml"
     playbook.write_text(
         "- hosts: localhost\n  connection: local\n  gather_facts: false\n"
         "  vars:\n    ansible_python_interpreter: '{{ ansible_playbook_python }}'\n  tasks:\n"
-        f"    - ansible.builtin.include_role:\n        name: djstack.stack.django_app\n        tasks_from: {tasks_from}\n")
-    return run_playbook(str(playbook), "-e", "django_app_name=entrypointtest", *extra)
+        f"    - ansible.builtin.include_role:\n        name: djstack.stack.{role}\n        tasks_from: {tasks_from}\n")
+    return run_playbook(str(playbook), *extra)
+
+
+def _run(tmp_path: Path, tasks_from: str, *extra: str) -> subprocess.CompletedProcess[str]:
+    return _run_entry(tmp_path, "django_app", tasks_from, "-e", "django_app_name=entrypointtest", *extra)
 
 
 def test_deploy_steps_do_not_declare_the_secret() -> None:
@@ -40,3 +46,59 @@ def test_validate_still_requires_the_secret(tmp_path: Path) -> None:
     run = _run(tmp_path, "validate")
     assert run.returncode != 0
     assert "django_app_secret_key" in run.stdout
+
+
+GUNICORN_SPECS = yaml.safe_load((ROOT / "roles" / "gunicorn" / "meta" / "argument_specs.yml").read_text())["argument_specs"]
+
+
+def _run_gunicorn(tmp_path: Path, tasks_from: str, *extra: str) -> subprocess.CompletedProcess[str]:
+    return _run_entry(tmp_path, "gunicorn", tasks_from, "--check", *extra)
+
+
+def test_gunicorn_reload_declares_only_what_it_reads() -> None:
+    reload = set(GUNICORN_SPECS["reload"]["options"])
+    assert {"gunicorn_expected_release", "gunicorn_ready_url", "gunicorn_socket_path"} <= reload
+    assert not reload & {"gunicorn_wsgi_app", "gunicorn_workers", "gunicorn_venv", "gunicorn_canary_chdir"}
+
+
+def test_gunicorn_canary_takes_the_service_options_and_its_own() -> None:
+    canary, main = set(GUNICORN_SPECS["canary"]["options"]), set(GUNICORN_SPECS["main"]["options"])
+    assert canary == main | {"gunicorn_canary_chdir", "gunicorn_canary_release"}
+    assert "gunicorn_expected_release" not in main
+
+
+def test_gunicorn_reload_does_not_judge_the_service_options(tmp_path: Path) -> None:
+    # A service option the reload never reads cannot stop a deploy's reload step.
+    run = _run_gunicorn(tmp_path, "reload", "-e", "gunicorn_wsgi_app=not-a-callable")
+    assert run.returncode == 0, run.stdout[-3000:]
+
+
+def test_gunicorn_reload_refuses_a_bad_option_it_reads(tmp_path: Path) -> None:
+    run = _run_gunicorn(tmp_path, "reload", "-e", "gunicorn_ready_url=ftp://nowhere")
+    assert run.returncode != 0
+    assert "gunicorn_ready_url" in run.stdout
+
+
+NGINX_SPECS = yaml.safe_load((ROOT / "roles" / "nginx" / "meta" / "argument_specs.yml").read_text())["argument_specs"]
+
+
+def test_nginx_verify_declares_only_what_it_reads() -> None:
+    assert set(NGINX_SPECS["verify"]["options"]) == {
+        "nginx_server_name", "nginx_verify_socket", "nginx_verify_path", "nginx_verify_header", "nginx_verify_release"}
+    assert not set(NGINX_SPECS["main"]["options"]) & {"nginx_verify_path", "nginx_verify_release"}
+
+
+def _run_nginx(tmp_path: Path, *extra: str) -> subprocess.CompletedProcess[str]:
+    return _run_entry(tmp_path, "nginx", "verify", "--check", *extra)
+
+
+def test_nginx_verify_does_not_judge_the_site_options(tmp_path: Path) -> None:
+    # A site option the check never reads cannot stop a deploy's last step.
+    run = _run_nginx(tmp_path, "-e", "nginx_client_max_body_size=lots")
+    assert run.returncode == 0, run.stdout[-3000:]
+
+
+def test_nginx_verify_refuses_a_bad_option_it_reads(tmp_path: Path) -> None:
+    run = _run_nginx(tmp_path, "-e", "nginx_verify_path=readyz")
+    assert run.returncode != 0
+    assert "nginx_verify_path" in run.stdout

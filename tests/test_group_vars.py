@@ -25,7 +25,7 @@ def effective_config(inventory: str, *extra: str) -> dict[str, dict[str, object]
     assert proc.returncode == 0, proc.stdout + proc.stderr
     # The JSON document comes first; profile_tasks appends its timing table.
     report, _ = json.JSONDecoder().raw_decode(proc.stdout[proc.stdout.index("{"):])
-    task = report["plays"][0]["tasks"][0]
+    task = next(t for t in report["plays"][0]["tasks"] if t["task"]["name"] == "Show the wiring between the roles")
     return {host: result["msg"] for host, result in task["hosts"].items()}
 
 

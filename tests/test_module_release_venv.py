@@ -123,3 +123,63 @@ def test_module_names_a_missing_requirements_file(tmp_path: Path):
     result = run_module("release_venv", _args(root, requirements="reqs/prod.txt"), tmp_path)
     assert result["failed"] is True
     assert result["msg"] == "requirements file reqs/prod.txt is missing from the release"
+
+
+GUNICORN = {"names": ["gunicorn"], "install": "gunicorn==27.0.1", "minimum": "22.0.0", "reason": "CVE-2024-1135"}
+PSYCOPG = {"names": ["psycopg", "psycopg-binary", "psycopg2", "psycopg2-binary"], "install": "psycopg[binary]==3.3.9"}
+
+
+def _requirements(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "requirements.txt"
+    path.write_text(text)
+    return path
+
+
+def test_the_projects_own_gunicorn_pin_is_kept(tmp_path: Path):
+    plan = release.stack_packages(_requirements(tmp_path, "Django==5.2.19\ngunicorn==22.0.0\n"), [GUNICORN])
+    assert plan == {"added": [], "provided": ["gunicorn==22.0.0"], "problems": []}
+
+
+def test_a_stack_package_the_project_lacks_is_added(tmp_path: Path):
+    plan = release.stack_packages(_requirements(tmp_path, "Django==5.2.19\n"), [GUNICORN])
+    assert plan["added"] == ["gunicorn==27.0.1"]
+
+
+def test_any_provider_and_any_spelling_counts(tmp_path: Path):
+    # psycopg2-binary provides the driver psycopg would; Psycopg2_Binary is the same name.
+    plan = release.stack_packages(_requirements(tmp_path, "Psycopg2_Binary==2.9.10  # the driver\n"), [PSYCOPG])
+    assert (plan["added"], plan["provided"]) == ([], ["psycopg2-binary==2.9.10"])
+
+
+def test_requirements_pulled_in_by_an_include_count(tmp_path: Path):
+    (tmp_path / "base.txt").write_text("gunicorn>=23\n")
+    plan = release.stack_packages(_requirements(tmp_path, "-r base.txt\nDjango==5.2.19\n"), [GUNICORN])
+    assert (plan["added"], plan["provided"]) == ([], ["gunicorn>=23"])
+
+
+def test_a_pin_below_the_minimum_names_both_versions(tmp_path: Path):
+    plan = release.stack_packages(_requirements(tmp_path, "gunicorn==20.1.0\n"), [GUNICORN], source="requirements.txt")
+    assert plan["problems"] == ["requirements.txt pin gunicorn==20.1.0, but the stack needs gunicorn>=22.0.0 "
+                                "(CVE-2024-1135): raise the pin"]
+
+
+def test_compatible_and_ranged_pins_are_judged_by_what_they_allow(tmp_path: Path):
+    assert release.too_old("~=22.0", "22.0.0") == ""
+    assert release.too_old("==22.*", "22.0.0") == ""
+    assert release.too_old(">=19,<22", "22.0.0") == "<22"
+    assert release.too_old("<=21.2.0", "22.0.0") == "<=21.2.0"
+    assert release.too_old(">=19", "22.0.0") == ""
+
+
+def test_module_installs_the_stack_packages_the_project_lacks(tmp_path: Path):
+    root = _root(tmp_path)
+    result = run_module("release_venv", _args(root, extra_packages=[], stack_packages=[GUNICORN, PSYCOPG]), tmp_path)
+    assert result["packages"] == result["added"] == ["gunicorn==27.0.1", "psycopg[binary]==3.3.9"]
+
+
+def test_module_refuses_a_pin_too_old_for_the_stack(tmp_path: Path):
+    root = _root(tmp_path)
+    (root / "releases" / "r2" / "requirements.txt").write_text("gunicorn==19.9.0\n")
+    result = run_module("release_venv", _args(root, stack_packages=[GUNICORN]), tmp_path)
+    assert result["failed"] is True
+    assert "gunicorn==19.9.0" in result["msg"] and "gunicorn>=22.0.0" in result["msg"]

@@ -67,3 +67,26 @@ def test_no_problems_when_both_checks_pass(monkeypatch):
     monkeypatch.setattr(probe, "redirect_target", lambda url: "https://localhost:8443/")
     monkeypatch.setattr(probe, "admin_login_status", lambda url: 200)
     assert probe.problems("https://localhost:8443/", "http://localhost:8080/") == []
+
+
+PRODUCT_PAGE = """<table class="products">
+  <thead><tr><th>Name</th><th>Price</th><th>Updated</th></tr></thead>
+  <tbody>
+    <tr>
+      <td><strong>Eco Lamp 00001</strong><br><small>a sample</small></td>
+      <td class="price">12.00</td>
+    </tr>
+    <tr>
+      <td><strong>Smart Kettle 00002</strong><br><small>a sample</small></td>
+      <td class="price">7.50</td>
+    </tr>
+  </tbody>
+</table>"""
+
+
+def test_product_rows_counts_the_listed_products():
+    assert probe.product_rows(PRODUCT_PAGE) == 2
+
+
+def test_empty_catalog_lists_no_products():
+    assert probe.product_rows("<p>No products yet. Run <code>sudo /srv/demo/bin/manage seed_products 50</code>.</p>") == 0

@@ -101,6 +101,12 @@ def test_readme_user_site_playbook_is_the_smoke_tests_one(user_site):
     assert f"site.yml{' ' * 32}# {line}" in README
 
 
+def test_readme_play_over_the_roles_is_the_smoke_tests_one(user_site):
+    """The play over the roles the README shows is the one make collection-smoke provisions with."""
+    line = (user_site / "roles.yml").read_text().splitlines()[1]
+    assert f"\n       {line}\n" in README
+
+
 def test_readme_installs_the_tarball_make_collection_builds(tmp_path):
     """`make collection` writes the tarball the README's install command names."""
     [command] = [c for c in readme_commands("ansible-galaxy") if c.endswith(".tar.gz")]
@@ -118,7 +124,9 @@ def test_ansible_doc_command_documents_from_the_installed_collection(command, co
     argv = shlex.split(command)
     proc = subprocess.run([str(BIN / argv[0]), *argv[1:]], env=user_env(collections), capture_output=True,
                           text=True, check=False)
-    assert proc.returncode == 0 and "ENTRY POINT" in proc.stdout.upper(), proc.stdout + proc.stderr
+    # A role's page lists its entry points; a plugin's names the plugin.
+    expected = "ENTRY POINT" if "-t role" in command else f"{argv[-1]}".upper()
+    assert proc.returncode == 0 and expected in proc.stdout.upper(), proc.stdout + proc.stderr
 
 
 def _installed_collections() -> dict[str, str]:

@@ -175,8 +175,12 @@ def up(image: str, extra: list[str]) -> None:
     status, release = probe.readyz(url)
     if found := probe.problems(url, f"http://localhost:{PORTS['http'][0]}/"):
         sys.exit("The demo site answers but a browser would trip over:\n  " + "\n  ".join(found))
+    # The demo inventory seeds sample products (django_app_manage_commands): an empty
+    # catalog means the seeding did not happen.
+    if not (listed := probe.products_listed(url)):
+        sys.exit(f"The demo site answers but {url}products/ lists no products.")
     print(f"\nThe demo site is up: {url}  (self-signed certificate)\n"
-          f"  deployed: app/ as release {release} (/readyz answered {status})\n"
+          f"  deployed: app/ as release {release} (/readyz answered {status}), {listed} products listed\n"
           f"  host: {CONTAINER} ({image}), ssh -p {PORTS['ssh'][0]} -i {KEY.relative_to(ROOT)} deploy@127.0.0.1\n"
           f"  ansible-playbook took {seconds:.0f}s\n"
           f"Re-run `make demo` to correct drift; `make demo-down` removes the host.")

@@ -17,6 +17,8 @@ import urllib.parse
 import urllib.request
 
 _TOKEN = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
+# One table row per product the catalog page lists (app/catalog/templates/catalog/product_list.html).
+_PRODUCT_ROW = re.compile(r'<tr>\s*<td><strong>')
 
 
 def _self_signed() -> ssl.SSLContext:
@@ -49,6 +51,17 @@ def csrf_token(page: str) -> str:
     if match is None:
         raise ValueError("no csrfmiddlewaretoken in the page")
     return match.group(1)
+
+
+def product_rows(page: str) -> int:
+    """How many products a catalog page lists."""
+    return len(_PRODUCT_ROW.findall(page))
+
+
+def products_listed(url: str) -> int:
+    """How many products the site's /products/ page lists."""
+    with urllib.request.urlopen(f"{url}products/", context=_self_signed(), timeout=10) as response:
+        return product_rows(response.read().decode())
 
 
 def admin_login_status(url: str) -> int:

@@ -23,7 +23,11 @@ def product_list(request: HttpRequest) -> HttpResponse:
     response = render(
         request,
         "catalog/product_list.html",
-        {"products": listing.products, "stats": listing.stats},
+        {
+            "products": listing.products,
+            "stats": listing.stats,
+            "manage_command": settings.MANAGE_COMMAND,
+        },
     )
     response[CACHE_HEADER] = listing.cache_status
     return response

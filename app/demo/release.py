@@ -32,3 +32,24 @@ def resolve_release(base_dir: Path, environ: Mapping[str, str] | None = None) ->
     except (OSError, UnicodeDecodeError):
         from_file = ""
     return from_file or DEFAULT_RELEASE
+
+
+DEFAULT_MANAGE_COMMAND = "python manage.py"
+
+
+def manage_command(base_dir: Path, environ: Mapping[str, str] | None = None) -> str:
+    """How an operator runs this project's manage.py where it is installed, for hints
+    shown on pages. A djstack host keeps each release in <root>/releases/<id>/ and
+    runs manage.py through <root>/bin/manage, which needs root to become the app user;
+    in a checkout it is plain manage.py. DJANGO_MANAGE_COMMAND wins when set."""
+    environ = os.environ if environ is None else environ
+    from_env = _sanitize(environ.get("DJANGO_MANAGE_COMMAND", ""))
+    if from_env:
+        return from_env
+    for parent in Path(base_dir).parents:
+        if parent.name == "releases":
+            wrapper = parent.parent / "bin" / "manage"
+            if wrapper.is_file():
+                return f"sudo {wrapper}"
+            break
+    return DEFAULT_MANAGE_COMMAND

@@ -12,7 +12,7 @@ from django.core.exceptions import ImproperlyConfigured
 
 from demo.config import cache_config, database_config
 from demo.env import env_bool, env_int, env_list, env_str
-from demo.release import resolve_release
+from demo.release import manage_command, resolve_release
 
 # The directory holding manage.py; in a deploy, one release directory.
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -103,6 +103,8 @@ USE_I18N = True
 USE_TZ = True
 
 RELEASE = resolve_release(BASE_DIR)
+# The hints on pages name the command that works where the project is installed.
+MANAGE_COMMAND = manage_command(BASE_DIR)
 
 # --- database and cache ------------------------------------------------------
 

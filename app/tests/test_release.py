@@ -8,8 +8,8 @@ import pytest
 from django.test import Client
 from pytest_django.fixtures import Settings
 
-from demo.release import resolve_release
-from demo_testlib import clean_env, get_in_subprocess
+from demo.release import manage_command, resolve_release
+from demo_testlib import clean_env, get_in_subprocess, manage
 
 SECRET = "release-test-secret-key-abcdefghijklmnopqrstuvwxyz-0123456789"
 
@@ -97,3 +97,38 @@ def test_release_file_in_release_directory(project_copy: Path, tmp_path: Path) -
     env["DJANGO_RELEASE"] = "override-7"
     response = get_in_subprocess("/healthz", env, cwd=release_dir)
     assert response["headers"]["X-App-Release"] == "override-7"
+
+
+def test_manage_command_in_a_checkout(tmp_path: Path) -> None:
+    assert manage_command(tmp_path / "project", {}) == "python manage.py"
+
+
+def test_manage_command_in_a_deployed_release(tmp_path: Path) -> None:
+    (tmp_path / "bin").mkdir()
+    (tmp_path / "bin" / "manage").write_text("#!/bin/sh\n")
+    release = tmp_path / "releases" / "20260101-c0ffee1" / "src"
+    assert manage_command(release, {}) == f"sudo {tmp_path}/bin/manage"
+
+
+def test_manage_command_from_env(tmp_path: Path) -> None:
+    env = {"DJANGO_MANAGE_COMMAND": "docker compose run web python manage.py"}
+    assert manage_command(tmp_path, env) == "docker compose run web python manage.py"
+
+
+def test_empty_catalog_hint_names_the_host_command(project_copy: Path, tmp_path: Path) -> None:
+    # project_copy sits in <tmp>/releases/<id>, where a djstack host keeps a release;
+    # there manage.py is run through <root>/bin/manage, not `python manage.py`.
+    (tmp_path / "bin").mkdir()
+    (tmp_path / "bin" / "manage").write_text("#!/bin/sh\n")
+    env = clean_env(
+        DJANGO_SECRET_KEY=SECRET,
+        DJANGO_ALLOWED_HOSTS="localhost",
+        DJANGO_DATABASE_URL=f"sqlite:///{tmp_path / 'db.sqlite3'}",
+        # Unhashed static URLs: this copy has no collectstatic manifest.
+        DJANGO_DEBUG="true",
+    )
+    migrated = manage("migrate", "--noinput", env=env, cwd=project_copy)
+    assert migrated.returncode == 0, migrated.stderr
+    body = get_in_subprocess("/products/", env, cwd=project_copy)["body"]
+    assert f"<code>sudo {tmp_path}/bin/manage seed_products 50</code>" in body
+    assert "python manage.py" not in body

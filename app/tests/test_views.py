@@ -4,6 +4,7 @@ from decimal import Decimal
 
 import pytest
 from django.test import Client
+from pytest_django.fixtures import Settings
 
 from catalog.models import Product
 
@@ -41,6 +42,14 @@ def test_product_list_page_when_empty(client: Client) -> None:
     response = client.get("/products/")
     assert response.status_code == 200
     assert "seed_products" in response.content.decode()
+
+
+def test_empty_product_list_hint_uses_the_manage_command_setting(
+    client: Client, settings: Settings
+) -> None:
+    settings.MANAGE_COMMAND = "sudo /srv/demo/bin/manage"
+    body = client.get("/products/").content.decode()
+    assert "<code>sudo /srv/demo/bin/manage seed_products 50</code>" in body
 
 
 def test_product_api(client: Client, products: list[Product]) -> None:

@@ -1,7 +1,10 @@
 """A bounded load generator run inside the test host against its own nginx, so a
 test can count every failed or non-2xx response while a deploy or rollback runs.
 
-It runs as a transient systemd unit; stop() ends it and returns its tally.
+It runs as a transient systemd unit; stop() ends it and returns its tally. Each
+connection comes from a loopback address of its own, as separate users do: nginx
+rate-limits per address, loopback included, so a connection that must never be
+refused stays below the site's rate (pause >= 1 / rate).
 """
 
 from __future__ import annotations
@@ -18,7 +21,8 @@ RESULT = "/run/djstack-load.json"
 STOP = "/run/djstack-load.stop"
 
 # Runs with the host's python3: only the standard library. Each worker keeps one
-# keep-alive connection, as a browser would, and reconnects when nginx closes it.
+# keep-alive connection from its own source address, as a browser would, and
+# reconnects when nginx closes it.
 _SCRIPT = r"""
 import http.client, json, socket, ssl, sys, threading, time, os
 
@@ -31,8 +35,8 @@ ctx.check_hostname = False
 ctx.verify_mode = ssl.CERT_NONE
 
 
-def connect():
-    raw = socket.create_connection(("127.0.0.1", 443), timeout=spec["timeout"])
+def connect(source):
+    raw = socket.create_connection(("127.0.0.1", 443), timeout=spec["timeout"], source_address=(source, 0))
     conn = http.client.HTTPSConnection(spec["host"], 443, timeout=spec["timeout"], context=ctx)
     conn.sock = ctx.wrap_socket(raw, server_hostname=spec["host"])
     return conn
@@ -41,12 +45,13 @@ def connect():
 def worker(n):
     conn = None
     i = n
+    source = spec["sources"][n % len(spec["sources"])]
     while time.monotonic() < deadline and not os.path.exists(spec["stop"]):
         path = spec["paths"][i % len(spec["paths"])]
         i += 1
         start = time.monotonic()
         try:
-            conn = conn or connect()
+            conn = conn or connect(source)
             conn.request("GET", path, headers={"Host": spec["host"]})
             resp = conn.getresponse()
             resp.read()
@@ -98,9 +103,12 @@ class Tally:
 
 
 def start(host: Host, domain: str, paths: list[str], connections: int = 4, max_seconds: int = 600,
-          pause: float = 0.02, timeout: float = 30) -> None:
+          pause: float = 0.12, timeout: float = 30, sources: list[str] | None = None) -> None:
+    """Connection n comes from sources[n % len(sources)]; by default each from its own
+    127.0.1.x. The default pause keeps one connection under 10 requests/s, the site's rate."""
+    sources = sources or [f"127.0.1.{n + 1}" for n in range(connections)]
     spec = {"host": domain, "paths": paths, "connections": connections, "max_seconds": max_seconds,
-            "pause": pause, "timeout": timeout, "stop": STOP, "result": RESULT}
+            "pause": pause, "timeout": timeout, "stop": STOP, "result": RESULT, "sources": sources}
     host.run(f"rm -f {STOP} {RESULT}; systemctl reset-failed {UNIT} 2>/dev/null")
     host.check_output(
         f"systemd-run --unit {UNIT} --collect --quiet /usr/bin/python3 -c {shlex.quote(_SCRIPT)} "

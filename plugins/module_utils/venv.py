@@ -22,6 +22,76 @@ KEY_FILE = ".djstack-venv-key"
 _INCLUDE = re.compile(r"^\s*(?:-r|-c|--requirement|--constraint)(?:\s+|=)(\S+)")
 
 
+# --- what the stack adds to the project's requirements ---------------------------
+
+# A requirement line's distribution name and the rest (extras, specifiers, markers).
+_REQUIREMENT = re.compile(r"^\s*([A-Za-z0-9][A-Za-z0-9._-]*)\s*(?:\[[^\]]*\])?\s*([^;#]*)")
+_UPPER_BOUND = re.compile(r"(===|==|<=|<|~=)\s*([0-9][0-9A-Za-z.*+!-]*)")
+
+
+def canonical_name(name: str) -> str:
+    """PEP 503's normalised form: Django, django and DJANGO name one distribution."""
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+def declared_requirements(path: Path | None) -> dict[str, str]:
+    """{canonical name: its specifiers} of every requirement the file and its includes name."""
+    found: dict[str, str] = {}
+    for file in requirement_files(path) if path is not None else []:
+        for line in file.read_text(encoding="utf-8").splitlines():
+            line = line.split(" #", 1)[0].strip()
+            if not line or line.startswith(("#", "-")):
+                continue
+            match = _REQUIREMENT.match(line.split("@", 1)[0] if " @ " in line else line)
+            if match:
+                found[canonical_name(match.group(1))] = match.group(2).strip()
+    return found
+
+
+def _version(text: str) -> tuple[int, ...]:
+    return tuple(int(part) for part in re.findall(r"\d+", text.split("+", 1)[0])[:4])
+
+
+def too_old(specifiers: str, minimum: str) -> str:
+    """The specifier of the project's that keeps the distribution below `minimum`, or ""."""
+    if not minimum:
+        return ""
+    floor = _version(minimum)
+    for operator, version in _UPPER_BOUND.findall(specifiers):
+        ceiling = _version(version.replace("*", "0"))
+        # ~=X.Y and ==X.* allow newer releases of X: compare what they pin down.
+        if operator == "~=" or version.endswith("*"):
+            ceiling = ceiling[:-1] + (10 ** 6,) if len(ceiling) > 1 else (10 ** 6,)
+        if ceiling < floor or (operator == "<" and ceiling == floor):
+            return f"{operator}{version}"
+    return ""
+
+
+def stack_packages(path: Path | None, wanted: Sequence[dict[str, Any]], source: str = "the requirements") -> dict[str, Any]:
+    """Which of the stack's packages the venv needs besides the project's requirements.
+
+    Each wanted entry: names (any of them in the requirements provides it), install (the
+    requirement to add when none does), minimum (the oldest version the stack works with).
+    A project's own pin is kept; one below the minimum is a problem, naming both versions.
+    """
+    declared = declared_requirements(path)
+    added: list[str] = []
+    provided: list[str] = []
+    problems: list[str] = []
+    for entry in wanted:
+        names = [canonical_name(n) for n in entry["names"]]
+        mine = next((n for n in names if n in declared), None)
+        if mine is None:
+            added.append(entry["install"])
+            continue
+        provided.append(mine + declared[mine])
+        bound = too_old(declared[mine], entry.get("minimum") or "")
+        if bound:
+            problems.append(f"{source} pin {mine}{bound}, but the stack needs {mine}>={entry['minimum']}"
+                            f"{' (' + entry['reason'] + ')' if entry.get('reason') else ''}: raise the pin")
+    return {"added": added, "provided": provided, "problems": problems}
+
+
 # --- the venv key --------------------------------------------------------------
 
 
@@ -88,14 +158,22 @@ def find_venv(root: Path, key: str, exclude: str) -> str:
     return ""
 
 
-def plan_venv(root: Path, release: str, python: str, requirements: str, extras: Sequence[str]) -> dict[str, str]:
-    """The new release's venv key, and a release whose finished venv has that key ("" if none)."""
+def plan_venv(root: Path, release: str, python: str, requirements: str, extras: Sequence[str],
+              wanted: Sequence[dict[str, Any]] = ()) -> dict[str, Any]:
+    """The new release's venv key, a release whose finished venv has that key ("" if none),
+    and the packages installed besides the requirements (extras, then what the stack
+    needs and the project does not name)."""
     release_dir = root / "releases" / release
     path = release_dir / requirements if requirements else None
     if path is not None and not path.is_file():
         raise ReleaseError(f"requirements file {requirements} is missing from the release")
-    key = venv_key(python, path, extras, base=release_dir)
-    return {"key": key, "source": find_venv(root, key, exclude=release)}
+    stack = stack_packages(path, wanted, source=requirements or "the project")
+    if stack["problems"]:
+        raise ReleaseError("; ".join(stack["problems"]))
+    packages = list(extras) + [p for p in stack["added"] if p not in extras]
+    key = venv_key(python, path, packages, base=release_dir)
+    return {"key": key, "source": find_venv(root, key, exclude=release), "packages": packages,
+            "added": stack["added"], "provided": stack["provided"]}
 
 
 def clone_venv(src: Path, dst: Path) -> dict[str, Any]:

@@ -38,10 +38,37 @@ options:
     type: str
     default: ""
   extra_packages:
-    description: Packages installed besides the requirements; part of the key.
+    description: Packages installed besides the requirements, always; part of the key.
     type: list
     elements: str
     default: []
+  stack_packages:
+    description:
+      - Packages the stack needs in every venv (the app server, the cache client, the database
+        driver), each added only when the requirements (with their C(-r) includes) name none of
+        its O(stack_packages[].names); the project's own pin of it is kept.
+      - A project's pin below O(stack_packages[].minimum) fails, naming both versions.
+    type: list
+    elements: dict
+    default: []
+    suboptions:
+      names:
+        description: Distributions that provide it (e.g. psycopg, psycopg2-binary); any spelling.
+        type: list
+        elements: str
+        required: true
+      install:
+        description: The requirement installed when the project names none of them.
+        type: str
+        required: true
+      minimum:
+        description: Oldest version the stack works with; empty for any.
+        type: str
+        default: ""
+      reason:
+        description: Why that minimum, for the failure message.
+        type: str
+        default: ""
   reuse:
     description: Hard-link a venv with the same key; false only plans (projects that install themselves).
     type: bool
@@ -64,7 +91,11 @@ EXAMPLES = r"""
     release: 20261122T101500Z-3f2a9c1d7e4b
     python: /usr/bin/python3
     requirements: requirements.txt
-    extra_packages: [gunicorn==27.0.1]
+    # gunicorn only if requirements.txt does not pin its own (then at least 22.0.0).
+    stack_packages:
+      - names: [gunicorn]
+        install: gunicorn==27.0.1
+        minimum: 22.0.0
   register: venv
 
 - name: Create the venv when there was none to reuse
@@ -91,6 +122,23 @@ rewritten:
   returned: when the venv was cloned
   type: list
   elements: str
+packages:
+  description: What to install besides the requirements, O(extra_packages) first, then the stack's that the project lacks.
+  returned: always
+  type: list
+  elements: str
+  sample: ["gunicorn==27.0.1"]
+added:
+  description: The O(stack_packages) the project names none of, as installed.
+  returned: always
+  type: list
+  elements: str
+provided:
+  description: The O(stack_packages) the project's requirements provide, as they name them.
+  returned: always
+  type: list
+  elements: str
+  sample: ["gunicorn==22.0.0"]
 """
 
 import subprocess
@@ -110,6 +158,12 @@ def main() -> None:
             "python": {"type": "path", "required": True},
             "requirements": {"type": "str", "default": ""},
             "extra_packages": {"type": "list", "elements": "str", "default": []},
+            "stack_packages": {"type": "list", "elements": "dict", "default": [], "options": {
+                "names": {"type": "list", "elements": "str", "required": True},
+                "install": {"type": "str", "required": True},
+                "minimum": {"type": "str", "default": ""},
+                "reason": {"type": "str", "default": ""},
+            }},
             "reuse": {"type": "bool", "default": True},
         },
         supports_check_mode=True,
@@ -119,13 +173,14 @@ def main() -> None:
     dst = root / "releases" / params["release"] / "venv"
     try:
         plan = plan_venv(root, params["release"], params["python"], params["requirements"],
-                         params["extra_packages"])
+                         params["extra_packages"], params["stack_packages"])
     except (ReleaseError, OSError) as exc:
         module.fail_json(msg=str(exc))
     except subprocess.CalledProcessError as exc:
         module.fail_json(msg=f"{params['python']} cannot tell its bytecode tag: {(exc.stderr or '').strip()}")
     source = plan["source"] if params["reuse"] else ""
-    result = {"key": plan["key"], "source": source}
+    result = {"key": plan["key"], "source": source, "packages": plan["packages"],
+              "added": plan["added"], "provided": plan["provided"]}
     clone = bool(source) and not dst.exists()
     if clone and not module.check_mode:
         try:

@@ -72,7 +72,9 @@ def _serving(host) -> str:
 
 def _deploy(host, story: Story, name: str, *args: str, playbook: Path = DEPLOY, under_load: bool = True) -> Run:
     if under_load:
-        load.start(host, DOMAIN, LOAD_PATHS, connections=3, pause=0.05)
+        # Four users, each from an address of its own and under the site's rate limit
+        # (load.start's default pause): nginx limits loopback like any other address.
+        load.start(host, DOMAIN, LOAD_PATHS, connections=4)
     try:
         run = run_site(*args, playbook=playbook)
     finally:
@@ -121,6 +123,23 @@ def story(host, tmp_path_factory) -> Story:
     s.history = json.loads(host.file(f"{APP_ROOT}/releases.json").content_string)
     s.present = set(host.check_output(f"ls {APP_ROOT}/releases").split())
     return s
+
+
+@pytest.fixture(scope="module")
+def self_switched(story, host, tmp_path_factory) -> Run:
+    """django_app switching to its own release (django_app_activate, as when the role is used
+    on its own), then failing to prune, inside a deploy."""
+    # After v6 (keep 3) pruning v7's predecessors removes v1 first; a file system mounted
+    # over v1's directory cannot be removed, and hides (so keeps) v1's files meanwhile.
+    doomed = f"{APP_ROOT}/releases/{story.releases['v1']}"
+    host.check_output(f"mount -t tmpfs -o size=1m djstack-prune-blocker {doomed}")
+    try:
+        return run_site("-e", f"django_app_local_path={_version(tmp_path_factory.mktemp('v7'), 'v7')}",
+                        # JSON: a key=value "true" would be a string, which a conditional refuses.
+                        "-e", json.dumps({"django_app_activate": True, "django_app_keep_releases": 3}),
+                        playbook=DEPLOY)
+    finally:
+        host.check_output(f"umount {doomed}")
 
 
 @pytest.mark.parametrize("name", ["v2", "v3", "v4", "v5", "rollback", "rollback-named", "v6"])
@@ -200,3 +219,13 @@ def test_old_pages_still_find_their_assets(story, host):
     manifest = json.loads(host.file(f"{APP_ROOT}/releases/{story.releases['v1']}/staticfiles.json").content_string)
     response = nginx.request(host, f"/static/{manifest['paths']['catalog/css/site.css']}", host_header=DOMAIN)
     assert response.status == 200
+
+
+def test_a_failure_after_its_own_switch_says_it_was_switched_to_and_what_serves(story, self_switched):
+    run = self_switched
+    assert run.rc != 0
+    assert '"Prune old releases" after the switch to it' in run.output, run.output[-4000:]
+    assert "current is back on the release that served before it" in run.output
+    assert f"Serving now: release {story.releases['v6']}" in run.output
+    assert "not switched to" not in run.output
+

@@ -244,6 +244,22 @@ def test_env_file_reads_the_same_for_systemd_and_manage(host: Host):
 # --- git source and the settings overlay (hardsite) ---------------------------------
 
 
+def _venv_version(host: Host, root: str, distribution: str) -> str:
+    result = host.run(f"{root}/current/venv/bin/python -c "
+                      f"\"import importlib.metadata as m; print(m.version('{distribution}'))\"")
+    return result.stdout.strip() if result.rc == 0 else ""
+
+
+def test_the_projects_own_gunicorn_pin_is_kept(host: Host):
+    # hardsite pins gunicorn==22.0.0; the role's own (27.0.1) is only for projects without one.
+    assert _venv_version(host, HARDSITE, "gunicorn") == "22.0.0"
+
+
+def test_no_memcached_client_without_a_cache(host: Host):
+    # Neither project's cache is wired here, and hardsite does not name pymemcache.
+    assert _venv_version(host, HARDSITE, "pymemcache") == ""
+
+
 def test_git_release_is_the_tagged_commit(host: Host):
     tagged = host.check_output("git -C /srv/git/hardsite.git rev-parse 'v1^{commit}'")
     assert entry(host, HARDSITE, "active")["revision"] == tagged

@@ -9,6 +9,7 @@ from __future__ import annotations
 import gzip
 import json
 import os
+import shlex
 import subprocess
 import sys
 import time
@@ -19,6 +20,7 @@ from pathlib import Path
 import pytest
 from testinfra.host import Host
 
+from djstack_testlib import load
 from djstack_testlib.memcache import exposure
 
 from tools.sandbox import EXPOSURE_LIMITS
@@ -41,6 +43,36 @@ SECURITY_HEADERS = {
     "Strict-Transport-Security": "max-age=31536000; includeSubDomains",
 }
 CONVERGE = Path(__file__).resolve().parent.parent / "converge.yml"
+DEPLOY_CHECK = Path(__file__).resolve().parent.parent / "deploy_check.yml"
+# nginx_verify_socket for nginx_site_name demo: where the deploy checks reach the site.
+VERIFY_SOCKET = "/run/nginx-verify/demo.sock"
+ACCESS_LOG = "/var/log/nginx/access.log"
+
+# `count` requests on one keep-alive HTTPS connection over a unix socket, as the deploy
+# check sends them; prints the statuses, or the connection error's name.
+_UNIX_CLIENT = r"""
+import http.client, json, socket, ssl, sys
+
+path, server_name, sock_path, count = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
+ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+ctx.check_hostname = False
+ctx.verify_mode = ssl.CERT_NONE
+try:
+    raw = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    raw.settimeout(10)
+    raw.connect(sock_path)
+    conn = http.client.HTTPConnection(server_name, timeout=10)
+    conn.sock = ctx.wrap_socket(raw, server_hostname=server_name)
+    statuses = []
+    for _ in range(count):
+        conn.request("GET", path, headers={"Host": server_name})
+        response = conn.getresponse()
+        response.read()
+        statuses.append(response.status)
+    print(json.dumps(statuses))
+except OSError as exc:
+    print(json.dumps(type(exc).__name__))
+"""
 
 
 def _marker() -> str:
@@ -87,12 +119,12 @@ def _eventually(check: Callable[[], bool], attempts: int = 40, pause: float = 0.
     return False
 
 
-def _converge(extra_vars: dict | None = None, *args: str) -> subprocess.CompletedProcess:
-    """Run the scenario's converge playbook from the controller against the instance."""
+def _converge(extra_vars: dict | None = None, *args: str, playbook: Path = CONVERGE) -> subprocess.CompletedProcess:
+    """Run one of the scenario's playbooks (converge.yml by default) from the controller against the instance."""
     argv = [
         str(Path(sys.executable).with_name("ansible-playbook")),
         "-i", os.environ["MOLECULE_INVENTORY_FILE"],
-        str(CONVERGE),
+        str(playbook),
         *args,
     ]
     if extra_vars:
@@ -406,11 +438,57 @@ def test_app_requests_beyond_the_burst_get_429_and_never_reach_the_app(host):
     assert _app_log(host).count(f"GET {path}") == statuses.count(200)
 
 
-def test_the_hosts_own_address_is_not_rate_limited(host):
-    # 127.0.0.1 is in nginx_rate_limit_exempt: the deploy's checks come from there.
+def _over_unix_socket(host: Host, path: str, count: int = 1, user: str = "root") -> list[int] | str:
+    """Statuses of `count` requests over the deploy checks' socket as `user`, or the error's name."""
+    command = f"python3 -c {shlex.quote(_UNIX_CLIENT)} {shlex.quote(path)} {SERVER} {VERIFY_SOCKET} {count}"
+    return json.loads(host.check_output(f"runuser -u {user} -- {command}"))
+
+
+def _loopback_unlimited_again(host: Host) -> None:
+    # Leave 127.0.0.1's budget as found: the bucket drains at the site's rate.
+    assert _eventually(lambda: request(host, f"/settle-{_marker()}/").status == 200, attempts=120)
+
+
+def test_loopback_requests_beyond_the_burst_get_429(host):
+    # A local TLS terminator or an SSH tunnel brings everyone's requests from 127.0.0.1:
+    # it is limited like any address, so 60 back-to-back requests outrun 10 r/s + 20.
     path = f"/rate-{_marker()}/"
-    statuses = [r.status for r in requests(host, path, source="127.0.0.1", count=60)]
+    try:
+        statuses = [r.status for r in requests(host, path, source="127.0.0.1", count=60)]
+    finally:
+        _loopback_unlimited_again(host)
+    assert 429 in statuses
+    assert _app_log(host).count(f"GET {path}") == statuses.count(200)
+
+
+def test_the_deploy_checks_socket_is_never_rate_limited(host):
+    path = f"/rate-{_marker()}/"
+    statuses = _over_unix_socket(host, path, count=60)
     assert statuses == [200] * 60
+    assert _app_log(host).count(f"GET {path}") == 60
+
+
+def test_the_deploy_check_passes_while_loopback_is_rate_limited(host):
+    # Users flood the site from 127.0.0.1 (as through a local TLS terminator) while a
+    # deploy checks it: the check goes to the root-only socket and gets through.
+    marker = _marker()
+    load.start(host, SERVER, [f"/flood-{marker}/"], connections=1, pause=0.01, sources=["127.0.0.1"])
+    try:
+        result = _converge({"nginx_verify_path": f"/readyz?check={marker}"}, playbook=DEPLOY_CHECK)
+    finally:
+        flood = load.stop(host)
+        _loopback_unlimited_again(host)
+    assert result.returncode == 0, result.stdout[-3000:]
+    assert flood.statuses.get("429", 0) > 0, flood
+    checks = [line for line in host.file(ACCESS_LOG).content_string.splitlines() if f"check={marker}" in line]
+    assert checks
+    assert all(line.startswith("unix: ") and '" 200 ' in line for line in checks), checks
+
+
+@pytest.mark.parametrize("user", ["www-data", "nobody"])
+def test_only_root_may_connect_to_the_deploy_checks_socket(host, user):
+    # www-data: nginx's own workers, or a local proxy running as a service user.
+    assert _over_unix_socket(host, "/", user=user) == "PermissionError"
 
 
 def test_static_files_not_rate_limited(host):
@@ -438,6 +516,15 @@ def test_workers_may_open_two_files_per_connection(host):
 
 def test_hardening_exposure_within_the_shared_limit(host):
     assert exposure(host, "nginx.service") <= EXPOSURE_LIMITS["nginx"]
+
+
+def test_the_deploy_checks_socket_comes_back_after_nginx_was_killed(host):
+    # A killed master leaves its socket file behind; nginx could not bind it again.
+    assert host.run("systemctl kill --signal=KILL nginx.service").rc == 0
+    assert _eventually(lambda: host.run("systemctl is-active nginx.service").stdout.strip() != "active")
+    start = host.run("systemctl start nginx.service")
+    assert start.rc == 0, host.run("journalctl -u nginx.service -n 20 -o cat").stdout
+    assert _over_unix_socket(host, "/") == [200]
 
 
 def test_logs_keep_flowing_after_rotation_and_restart(host):

@@ -13,12 +13,25 @@ SITE_FILE = "/etc/nginx/sites-enabled/demo.conf"
 GUNICORN_CONF = "/etc/demo/gunicorn.conf.py"
 ENV_FILE = "/srv/demo/shared/env"
 SOCKET_UNIT = "/etc/systemd/system/demo.socket"
+# Drop-ins nobody wrote (`systemctl edit` leaves such files): live at the next restart.
+STRAY_DROP_INS = (
+    "/etc/systemd/system/memcached.service.d/zz-drift.conf",
+    "/etc/systemd/system/demo.service.d/override.conf",
+)
+STRAY_CONFIG = "/etc/demo/stray.py"
+# A whole server nobody asked for, live at nginx's next reload.
+STRAY_SITE = "/etc/nginx/sites-enabled/stray.conf"
+STRAY_PORT = 8088
 TAMPERING = (
     f"echo '# drift: edited by hand' >> {SITE_FILE}",
     f"sed -i 's/^workers = .*/workers = 9/' {GUNICORN_CONF}",
     f"chmod o+r {ENV_FILE}",
     "systemctl disable --now memcached.service",
     f"rm {SOCKET_UNIT}",
+    *(f"mkdir -p {path.rsplit('/', 1)[0]} && printf '[Service]\\nEnvironment=DRIFT=1\\n' > {path}"
+      for path in STRAY_DROP_INS),
+    f"echo 'workers = 9' > {STRAY_CONFIG}",
+    f"echo 'server {{ listen {STRAY_PORT}; return 200 drift; }}' > {STRAY_SITE}",
 )
 WATCHED = (SITE_FILE, GUNICORN_CONF, ENV_FILE, SOCKET_UNIT)
 
@@ -36,7 +49,8 @@ def host_state(host) -> str:
     """Checksums and modes of the tampered files, and memcached's state."""
     files = host.run(f"stat -c '%n %a' {' '.join(WATCHED)}; md5sum {' '.join(WATCHED)}").stdout
     memcached = host.run("systemctl is-enabled memcached; systemctl is-active memcached").stdout
-    return files + memcached
+    strays = host.run(f"ls {' '.join(STRAY_DROP_INS)} {STRAY_CONFIG} {STRAY_SITE}").stdout
+    return files + memcached + strays
 
 
 @pytest.fixture(scope="module")
@@ -61,6 +75,10 @@ def test_check_run_succeeds(drift):
     "djstack.stack.gunicorn : Write the gunicorn socket unit",
     "djstack.stack.django_app : Write the environment file",
     "djstack.stack.memcached : Enable and start memcached",
+    "djstack.stack.memcached : Remove unmanaged drop-ins of memcached",
+    "djstack.stack.gunicorn : Remove unmanaged drop-ins of the gunicorn service",
+    "djstack.stack.gunicorn : Remove unmanaged files of the gunicorn configuration directory",
+    "djstack.stack.nginx : Remove unmanaged sites and includes of nginx",
 ])
 def test_check_reports_each_change(drift, task):
     assert task in drift.check.changed_tasks()
@@ -85,6 +103,21 @@ def test_normal_run_repairs(drift, host):
     assert host.service("memcached").is_enabled and host.service("memcached").is_running
     assert "# drift" not in host.file(SITE_FILE).content_string
     assert "workers = 9" not in host.file(GUNICORN_CONF).content_string
+
+
+@pytest.mark.parametrize("path", [*STRAY_DROP_INS, STRAY_CONFIG, STRAY_SITE])
+def test_normal_run_removes_what_nobody_manages(drift, host, path):
+    assert not host.file(path).exists
+
+
+def test_services_run_without_the_stray_drop_ins(drift, host):
+    for unit in ("memcached.service", "demo.service"):
+        environment = host.run(f"systemctl show -p Environment {unit}").stdout
+        assert "DRIFT=1" not in environment, (unit, environment)
+
+
+def test_the_stray_server_is_not_live(drift, host):
+    assert not host.socket(f"tcp://0.0.0.0:{STRAY_PORT}").is_listening
 
 
 def test_site_serves_again(drift, host):

@@ -1,6 +1,7 @@
 """The whole site on one host, seen from outside: through nginx over HTTPS."""
 
 import json
+import shlex
 
 import pytest
 from djstack_testlib import nginx
@@ -94,3 +95,32 @@ def test_check_deploy_clean(host):
 def test_memcached_socket_reserved_for_app_group(host):
     assert host.file(SOCKET).group == "demo"
     assert exchange(host, "unix", SOCKET, "version\n", user="www-data").rc != 0
+
+
+# Saved through the app's own storage, as the app user (bin/manage) and under the
+# umask of gunicorn's unit, into a directory the app creates itself, as an upload lands.
+UPLOAD = """
+import os, secrets
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
+os.umask({umask:#o})
+print(default_storage.save(f"uploads/2026/{{secrets.token_hex(8)}}.txt", ContentFile({content!r})))
+"""
+MEDIA_ROOT = "/srv/demo/shared/media"
+
+
+def test_file_the_app_uploads_into_a_new_directory_is_served_by_nginx(host):
+    umask = int(host.check_output("systemctl show -p UMask --value demo.service"), 8)
+    content = b"an upload in a directory the app made"
+    host.run(f"rm -rf {MEDIA_ROOT}/uploads")
+    try:
+        code = UPLOAD.format(umask=umask, content=content)
+        saved = host.run(f"/srv/demo/bin/manage shell -c {shlex.quote(code)}")
+        assert saved.rc == 0, saved.stderr
+        name = saved.stdout.strip().splitlines()[-1]
+        assert name.startswith("uploads/2026/")
+        response = get(host, f"/media/{name}")
+        assert response.status == 200, host.check_output(f"ls -laR {MEDIA_ROOT}")
+        assert response.body == content
+    finally:
+        host.run(f"rm -rf {MEDIA_ROOT}/uploads")

@@ -1,0 +1,73 @@
+"""django_app on its own switches to a release, then a later step fails (pruning).
+
+switched_failure.yml deploys the sample app as "switched" (/srv/switched): a good
+release, then a changed copy whose pruning fails after the switch, because a leftover
+release directory cannot be removed (a file system is mounted over it).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from testinfra.host import Host
+
+from djstack_testlib.django_app import current_target, history
+
+ROOT = "/srv/switched"
+PLAYBOOK = Path(__file__).resolve().parent.parent / "switched_failure.yml"
+# Sorts first, so pruning tries it before any real release.
+LEFTOVER = f"{ROOT}/releases/00000000T000000Z-leftover"
+
+
+@dataclass
+class Outcome:
+    good: str
+    failed_run: subprocess.CompletedProcess
+    history: list[dict]
+    current: str
+
+
+def _play(extra_vars: dict | None = None) -> subprocess.CompletedProcess:
+    argv = [str(Path(sys.executable).with_name("ansible-playbook")), "-i", os.environ["MOLECULE_INVENTORY_FILE"],
+            str(PLAYBOOK)]
+    if extra_vars:
+        argv += ["-e", json.dumps(extra_vars)]
+    return subprocess.run(argv, capture_output=True, text=True, timeout=1800, check=False)
+
+
+@pytest.fixture(scope="module")
+def outcome(host: Host) -> Outcome:
+    first = _play()
+    assert first.returncode == 0, first.stdout[-4000:]
+    good = current_target(host, ROOT).removeprefix("releases/")
+    host.check_output(f"mkdir -p {LEFTOVER} && mount -t tmpfs -o size=1m djstack-prune-blocker {LEFTOVER}")
+    try:
+        # The changed copy side_effect.yml made: a new release.
+        changed = Path(os.environ["MOLECULE_EPHEMERAL_DIRECTORY"]) / "app-copies" / "changed"
+        failed_run = _play({"django_app_local_path": str(changed)})
+    finally:
+        host.run(f"umount {LEFTOVER}; rmdir {LEFTOVER}")
+    return Outcome(good, failed_run, history(host, ROOT), current_target(host, ROOT))
+
+
+def test_a_failure_after_the_switch_says_it_was_switched_to_and_what_serves(outcome: Outcome):
+    output = outcome.failed_run.stdout + outcome.failed_run.stderr
+    assert outcome.failed_run.returncode != 0
+    assert '"Prune old releases" after the switch to it' in output, output[-4000:]
+    assert f"Serving now: release {outcome.good}." in output
+    assert "not switched to" not in output
+
+
+def test_a_release_failing_after_the_switch_is_recorded_as_failed(outcome: Outcome):
+    new = [e for e in outcome.history if e["id"] != outcome.good]
+    assert [(e["status"], e["reason"]) for e in new] == [("failed", "Prune old releases")], new
+
+
+def test_a_release_failing_after_the_switch_gives_current_back(outcome: Outcome):
+    assert outcome.current == f"releases/{outcome.good}"
