@@ -514,6 +514,25 @@ def test_workers_may_open_two_files_per_connection(host):
         assert line.split()[3] == "2048"
 
 
+def _in_nginx_namespace(host, command: str):
+    master = host.check_output("systemctl show -p MainPID --value nginx.service")
+    return host.run(f"nsenter -t {master} -m {command}")
+
+
+def test_nginx_cannot_write_the_rest_of_run(host):
+    # The root master sees /run read-only: not systemd's state, not the deploy lock.
+    for probe in ("/run/djstack-sandbox-probe", "/run/systemd/djstack-sandbox-probe"):
+        result = _in_nginx_namespace(host, f"touch {probe}")
+        host.run(f"rm -f {probe}")
+        assert result.rc != 0 and "Read-only file system" in result.stderr, (probe, result.stderr)
+
+
+def test_nginx_writes_its_pid_file(host):
+    master = host.check_output("systemctl show -p MainPID --value nginx.service")
+    assert host.file("/run/nginx.pid").content_string.strip() == master
+    assert _in_nginx_namespace(host, "sh -c ': >> /run/nginx.pid'").rc == 0
+
+
 def test_hardening_exposure_within_the_shared_limit(host):
     assert exposure(host, "nginx.service") <= EXPOSURE_LIMITS["nginx"]
 
