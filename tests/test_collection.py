@@ -88,8 +88,10 @@ def test_ansible_doc_documents_the_module(installed: Path, module: str) -> None:
         assert spec.get("description"), f"{fqcn} option {option} has no description"
 
 
-def test_ansible_doc_documents_the_site_lookup(installed: Path) -> None:
-    doc = _doc(installed, "-t", "lookup", f"{NAMESPACE}.{NAME}.site")[f"{NAMESPACE}.{NAME}.site"]
+@pytest.mark.parametrize(("kind", "name"), [("lookup", "site"), ("lookup", "controller_run"),
+                                            ("filter", "run_is_over"), ("filter", "listen_address_problem")])
+def test_ansible_doc_documents_the_plugin(installed: Path, kind: str, name: str) -> None:
+    doc = _doc(installed, "-t", kind, f"{NAMESPACE}.{NAME}.{name}")[f"{NAMESPACE}.{NAME}.{name}"]
     assert doc["doc"]["short_description"] and doc["examples"].strip()
 
 

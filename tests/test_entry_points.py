@@ -1,5 +1,6 @@
 """Each tasks_from entry point declares only the options it reads: a deploy step such as
-taking django_app's lock runs without the vault's secret, gunicorn's reload and nginx's
+switching django_app's release runs without the vault's secret, the host lock needs no
+role's options, gunicorn's reload and nginx's
 check do not re-judge the service's options, while the preflight entry point (validate)
 still refuses a run that lacks what the service needs."""
 
@@ -31,15 +32,27 @@ def _run(tmp_path: Path, tasks_from: str, *extra: str) -> subprocess.CompletedPr
 
 
 def test_deploy_steps_do_not_declare_the_secret() -> None:
-    for entry in ("lock", "unlock", "activate", "prune", "revert", "rollback"):
+    for entry in ("activate", "prune", "revert", "rollback"):
         assert "django_app_secret_key" not in SPECS[entry]["options"], entry
 
 
-def test_the_lock_is_taken_and_given_back_without_a_secret(tmp_path: Path) -> None:
-    for entry in ("lock", "unlock"):
-        run = _run(tmp_path, entry, "--check")
-        assert run.returncode == 0, run.stdout[-3000:]
-    assert not Path("/run/lock/django_app-entrypointtest.deploy").exists()
+def test_the_host_lock_is_taken_and_given_back(tmp_path: Path) -> None:
+    # Under /run, as host_lock requires (a reboot must clear it).
+    lock = Path("/run/lock") / f"djstack-test-{tmp_path.name}.lock"
+    playbook = tmp_path / "lock.yml"
+    # Two nested holds, as site.yml and its app tier take: the file goes with the last.
+    playbook.write_text(
+        "- hosts: localhost\n  connection: local\n  gather_facts: false\n"
+        "  vars:\n    ansible_python_interpreter: '{{ ansible_playbook_python }}'\n"
+        f"    host_lock_path: {lock}\n  tasks:\n"
+        + "".join(f"    - ansible.builtin.include_role:\n        name: djstack.stack.host_lock\n"
+                  f"        tasks_from: {entry}\n"
+                  + (f"    - ansible.builtin.assert:\n        that: \"{check}\"\n" if check else "")
+                  for entry, check in (("main", f"'{lock}' is file"), ("main", ""), ("unlock", f"'{lock}' is file"),
+                                       ("unlock", f"'{lock}' is not exists"))))
+    run = run_playbook(str(playbook))
+    assert run.returncode == 0, run.stdout[-3000:]
+    assert not lock.exists()
 
 
 def test_validate_still_requires_the_secret(tmp_path: Path) -> None:
@@ -84,7 +97,8 @@ NGINX_SPECS = yaml.safe_load((ROOT / "roles" / "nginx" / "meta" / "argument_spec
 
 def test_nginx_verify_declares_only_what_it_reads() -> None:
     assert set(NGINX_SPECS["verify"]["options"]) == {
-        "nginx_server_name", "nginx_verify_socket", "nginx_verify_path", "nginx_verify_header", "nginx_verify_release"}
+        "nginx_server_name", "nginx_verify_socket", "nginx_verify_path", "nginx_verify_header", "nginx_verify_release",
+        "nginx_verify_smoke_paths"}
     assert not set(NGINX_SPECS["main"]["options"]) & {"nginx_verify_path", "nginx_verify_release"}
 
 

@@ -43,6 +43,10 @@ def test_an_unset_setting_is_its_default(tmp_path: Path) -> None:
         "domain": SETTINGS["site_domain"], "https_port": SETTINGS["site_https_port"], "aliases": []}
 
 
+def test_releases_are_smoke_tested_on_the_home_page_by_default(tmp_path: Path) -> None:
+    assert _lookup(tmp_path, ["smoke_paths"]) == {"smoke_paths": ["/"]}
+
+
 def test_derived_defaults_follow_the_settings_they_derive_from(tmp_path: Path) -> None:
     values = _lookup(tmp_path, ["app_root", "static_root", "gunicorn_socket"], "-e", "site_app_name=shop")
     assert values == {"app_root": "/srv/shop", "static_root": "/srv/shop/shared/static",
@@ -69,10 +73,12 @@ ROLE_WIRING = {
     "django_app": {"django_app_name": "app_name", "django_app_root": "app_root", "django_app_wsgi_app": "wsgi_app",
                    "django_app_static_url": "static_url", "django_app_media_url": "media_url"},
     "gunicorn": {"gunicorn_app_name": "app_name", "gunicorn_socket_path": "gunicorn_socket",
-                 "gunicorn_socket_group": "web_group", "gunicorn_wsgi_app": "wsgi_app", "gunicorn_timeout": "request_timeout"},
+                 "gunicorn_socket_group": "web_group", "gunicorn_wsgi_app": "wsgi_app", "gunicorn_timeout": "request_timeout",
+                 "gunicorn_smoke_paths": "smoke_paths", "gunicorn_smoke_host": "domain"},
     "nginx": {"nginx_site_name": "app_name", "nginx_server_name": "domain", "nginx_upstream_socket": "gunicorn_socket",
               "nginx_static_root": "static_root", "nginx_media_root": "media_root",
-              "nginx_https_public_port": "https_port", "nginx_proxy_read_timeout": "request_timeout"},
+              "nginx_https_public_port": "https_port", "nginx_proxy_read_timeout": "request_timeout",
+              "nginx_verify_smoke_paths": "smoke_paths"},
 }
 
 
@@ -81,7 +87,8 @@ def test_role_defaults_fit_together_from_the_inventory_alone(tmp_path: Path, rol
     """A user's own play listing the roles sees the same wiring as the collection's playbooks:
     the roles' defaults, fed by site_* from the inventory, with no group_vars of ours loaded."""
     wiring = ROLE_WIRING[role]
-    overrides = {"site_app_name": "shop", "site_domain": "shop.example.com", "site_request_timeout": 45}
+    overrides = {"site_app_name": "shop", "site_domain": "shop.example.com", "site_request_timeout": 45,
+                 "site_smoke_paths": ["/", "/cart/"]}
     play = [{"hosts": "localhost", "gather_facts": False,
              "vars": {"ansible_python_interpreter": "{{ ansible_playbook_python }}"},
              "roles": [{"role": f"djstack.stack.{role}", "when": False}],

@@ -66,8 +66,9 @@ def test_module_refusal_names_the_holder(tmp_path: Path):
     result = run_module("deploy_lock", _lock(tmp_path, owner="bob"), tmp_path)
     assert result["failed"] is True
     assert result["msg"] == (
-        f"another deploy holds the lock {tmp_path / 'deploy.lock'}: alice on laptop since x. "
-        "If no deploy is running any more, break it with -e django_app_deploy_lock_break=true")
+        f"another run holds the host lock {tmp_path / 'deploy.lock'}: alice on laptop since x. Nothing was "
+        "changed. If that run is over (it ran on another controller, or was killed), break the lock with "
+        "-e host_lock_break=true")
     assert run_module("deploy_lock", _lock(tmp_path, owner="bob"), tmp_path, check=True)["msg"] == result["msg"]
 
 
@@ -86,3 +87,47 @@ def test_module_breaks_a_lock_on_purpose_and_gives_back_only_its_own(tmp_path: P
     assert (given["changed"], given["released"], given["diff"]["after"]["held_by"]) == (False, True, "")
     assert not (tmp_path / "deploy.lock").exists()
     assert run_module("deploy_lock", _lock(tmp_path, "absent"), tmp_path)["released"] is False
+
+
+def test_a_claim_records_the_run(tmp_path: Path):
+    run_module("deploy_lock", _lock(tmp_path, owner="alice", run="ctl:42:9000"), tmp_path)
+    assert json.loads((tmp_path / "deploy.lock").read_text())["run"] == "ctl:42:9000"
+
+
+def test_query_reports_the_holder_without_its_token(tmp_path: Path):
+    assert run_module("deploy_lock", {"path": str(tmp_path / "deploy.lock"), "state": "query"}, tmp_path)[
+        "held_by"] == ""
+    run_module("deploy_lock", _lock(tmp_path, owner="alice", run="ctl:42:9000"), tmp_path)
+    held = run_module("deploy_lock", {"path": str(tmp_path / "deploy.lock"), "state": "query"}, tmp_path)
+    assert (held["changed"], held["held_by"], held["held_run"]) == (False, "alice", "ctl:42:9000")
+    assert held["held_since"]
+    assert TOKEN not in json.dumps(held)
+
+
+def test_a_claim_of_the_named_finished_run_is_taken_over(tmp_path: Path):
+    run_module("deploy_lock", _lock(tmp_path, token=OTHER, owner="failed run", run="ctl:42:9000"), tmp_path)
+    taken = run_module("deploy_lock", _lock(tmp_path, owner="bob", run="ctl:43:9100", replace_run="ctl:42:9000"),
+                       tmp_path)
+    assert (taken["taken"], taken["broken"]["run"]) == (True, "ctl:42:9000")
+    assert "that run is over" in json.dumps(taken.get("warnings", []))
+    assert json.loads((tmp_path / "deploy.lock").read_text())["token"] == TOKEN
+
+
+def test_a_claim_of_another_run_is_not_taken_over(tmp_path: Path):
+    # The holder is not the run the caller found over (somebody took the lock meanwhile).
+    run_module("deploy_lock", _lock(tmp_path, token=OTHER, owner="live run", run="ctl:44:9200"), tmp_path)
+    refused = run_module("deploy_lock", _lock(tmp_path, owner="bob", replace_run="ctl:42:9000"), tmp_path)
+    assert refused["failed"] is True and "live run since" in refused["msg"]
+    assert json.loads((tmp_path / "deploy.lock").read_text())["token"] == OTHER
+
+
+def test_taking_needs_a_token(tmp_path: Path):
+    result = run_module("deploy_lock", {"path": str(tmp_path / "deploy.lock"), "state": "present"}, tmp_path)
+    assert result["failed"] is True and "token" in result["msg"]
+
+
+def test_a_refusal_names_the_holders_run(tmp_path: Path):
+    # The caller needs it to tell whether the holder is a run of its controller that is over.
+    run_module("deploy_lock", _lock(tmp_path, token=OTHER, owner="failed run", run="ctl:42:9000"), tmp_path)
+    refused = run_module("deploy_lock", _lock(tmp_path, owner="bob"), tmp_path)
+    assert (refused["failed"], refused["held_by"], refused["held_run"]) == (True, "failed run", "ctl:42:9000")

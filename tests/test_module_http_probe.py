@@ -32,6 +32,8 @@ class Site:
 
     def __init__(self) -> None:
         self.requests: list[dict[str, str]] = []
+        # Every header of every request, names lower-cased.
+        self.headers: list[dict[str, str]] = []
         self.sni: list[str | None] = []
         self.releases = ["r1"]
         self.status = 200
@@ -39,6 +41,7 @@ class Site:
     def answer(self, handler: http.server.BaseHTTPRequestHandler) -> None:
         self.requests.append({"path": handler.path, "host": handler.headers.get("Host", ""),
                               "user-agent": handler.headers.get("User-Agent", "")})
+        self.headers.append({name.lower(): value for name, value in handler.headers.items()})
         release = self.releases[min(len(self.requests), len(self.releases)) - 1]
         body = b"ready\n"
         handler.send_response(self.status)
@@ -203,6 +206,46 @@ def test_nothing_answering_fails_with_the_connection_error(tmp_path: Path) -> No
                              f"({result['error']}) after 2 attempts; expected status 200 or 204.")
 
 
+def test_request_headers_reach_the_service_beside_host_and_user_agent(unix: tuple[Site, Path],
+                                                                      tmp_path: Path) -> None:
+    site, path = unix
+    result = run_module("http_probe", {"url": f"http://{NAME}/products/", "unix_socket": str(path),
+                                       "request_headers": {"X-Forwarded-Proto": "https", "X-Forwarded-Port": 443}},
+                        tmp_path)
+    assert result["rc"] == 0, result
+    seen = site.headers[0]
+    assert (seen["x-forwarded-proto"], seen["x-forwarded-port"]) == ("https", "443")
+    assert (seen["host"], seen["user-agent"]) == (NAME, "djstack-http-probe")
+
+
+@pytest.mark.parametrize("status", [200, 302, 404])
+def test_a_status_below_the_limit_is_expected_whatever_it_is(unix: tuple[Site, Path], tmp_path: Path,
+                                                             status: int) -> None:
+    site, path = unix
+    site.status = status
+    result = run_module("http_probe", {"url": "http://localhost/", "unix_socket": str(path),
+                                       "expect_status_below": 500}, tmp_path)
+    assert (result["rc"], result["status"]) == (0, status), result
+
+
+def test_a_server_error_is_refused_when_a_status_below_500_is_expected(unix: tuple[Site, Path],
+                                                                        tmp_path: Path) -> None:
+    site, path = unix
+    site.status = 500
+    result = run_module("http_probe", {"url": "http://localhost/", "unix_socket": str(path),
+                                       "expect_status_below": 500}, tmp_path)
+    assert (result["rc"], result["status"], result["attempts"]) == (1, 500, 1)
+    assert result["msg"] == (f"GET http://localhost/ on {path} answered 500 after 1 attempt; "
+                             "expected a status below 500.")
+
+
+def test_nothing_answering_is_refused_when_a_status_below_500_is_expected(tmp_path: Path) -> None:
+    result = run_module("http_probe", {"url": "http://localhost/", "unix_socket": str(tmp_path / "none.sock"),
+                                       "expect_status_below": 500}, tmp_path)
+    assert (result["rc"], result["status"]) == (1, 0)
+    assert result["msg"].endswith("expected a status below 500.")
+
+
 def test_a_missing_unix_socket_says_so(tmp_path: Path) -> None:
     result = run_module("http_probe", {"url": "http://localhost/readyz", "unix_socket": str(tmp_path / "none.sock")},
                         tmp_path)
@@ -225,6 +268,13 @@ def test_check_mode_probes_the_same_and_changes_nothing(unix: tuple[Site, Path],
     ({"url": "/readyz"}, "url must be an absolute http:// or https:// URL (got '/readyz')"),
     ({"server_name": NAME, "path": "readyz"}, "path must start with / (got 'readyz')."),
     ({"server_name": NAME, "retries": -1}, "retries and delay must be 0 or more"),
+    ({"server_name": NAME, "expect_status": [200], "expect_status_below": 500},
+     "mutually exclusive: expect_status|expect_status_below"),
+    ({"server_name": NAME, "expect_status_below": 100}, "expect_status_below must be a status from 101 to 600"),
+    ({"server_name": NAME, "request_headers": {"Host": "other.example"}}, "request_headers may not set Host"),
+    ({"server_name": NAME, "request_headers": {"user-agent": "x"}}, "request_headers may not set user-agent"),
+    ({"server_name": NAME, "request_headers": {"X-A": "1\r\nX-B: 2"}}, "request_headers value of X-A has a line break"),
+    ({"server_name": NAME, "request_headers": {"X A": "1"}}, "not a header name: 'X A'"),
 ])
 def test_bad_arguments_say_what_is_wrong(tmp_path: Path, args: dict[str, Any], message: str) -> None:
     result = run_module("http_probe", args, tmp_path)
@@ -253,3 +303,10 @@ def test_expected_needs_an_answer_and_matches_header_names_in_any_case() -> None
     assert not expected(Answer(0, {}, "boom"), [], {})
     assert failure_message(Target("https", NAME, 443, "/"), answer, 1, [], {}) == (
         f"GET https://{NAME}/ on 127.0.0.1:443 answered 503 after 1 attempt; expected any status.")
+
+
+def test_a_status_limit_replaces_the_list_of_statuses() -> None:
+    assert expected(Answer(404, {}), [200], {}, status_below=500)
+    assert not expected(Answer(503, {}), [503], {}, status_below=500)
+    assert not expected(Answer(0, {}, "boom"), [], {}, status_below=500)
+    assert not expected(Answer(302, {"x-app-release": "r1"}), [], {"X-App-Release": "r2"}, status_below=500)

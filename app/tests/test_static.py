@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from demo_testlib import clean_env, get_in_subprocess, manage
+from demo_testlib import clean_env, get_in_subprocess, manage, python_snippet
 
 SECRET = "static-test-secret-key-abcdefghijklmnopqrstuvwxyz-0123456789"
 HASHED = r"[0-9a-f]{12}"
@@ -99,3 +99,32 @@ def test_a_new_release_keeps_the_old_release_assets_and_manifest(project_copy: P
     page = get_in_subprocess("/about/", env, cwd=project_copy)
     assert page["status"] == 200
     assert f"/static/{old_css}" in page["body"]
+
+
+# collectstatic twice (a re-run on the live release), with every removal of the
+# manifest refused: Django's own storage deletes it before writing the new one.
+NEVER_WITHOUT_MANIFEST = """
+import os, sys
+import django
+_remove = os.remove
+def remove(path, *args, **kwargs):
+    if str(path).endswith("staticfiles.json"):
+        sys.exit("the manifest was deleted: " + str(path))
+    return _remove(path, *args, **kwargs)
+os.remove = os.unlink = remove
+django.setup()
+from django.core.management import call_command
+for _ in range(2):
+    call_command("collectstatic", "--noinput", verbosity=0)
+"""
+
+
+def test_a_second_collectstatic_never_leaves_the_release_without_a_manifest(
+        project_copy: Path, tmp_path: Path) -> None:
+    env = _collect_release(project_copy, tmp_path / "shared" / "static", tmp_path)
+    result = python_snippet(NEVER_WITHOUT_MANIFEST, env={**env, "DJANGO_SETTINGS_MODULE": "demo.settings"},
+                            cwd=project_copy)
+    assert result.returncode == 0, result.stderr[-2000:]
+    # Readable by the app user, as Django's own storage leaves it.
+    assert (project_copy / "staticfiles.json").stat().st_mode & 0o777 == 0o644
+    assert json.loads((project_copy / "staticfiles.json").read_text())["paths"]["catalog/css/site.css"]

@@ -34,6 +34,8 @@ class Target(NamedTuple):
     validate_certs: bool = False
     ca_path: str | None = None
     user_agent: str = "djstack-http-probe"
+    # Sent as given, after Host and User-Agent (which come from the fields above).
+    headers: tuple[tuple[str, str], ...] = ()
 
     @property
     def url(self) -> str:
@@ -113,31 +115,59 @@ def get(target: Target, timeout: float) -> Answer:
     """One GET; a connection, TLS or protocol error is an Answer with status 0."""
     connection = _Connection(target, timeout)
     try:
-        connection.request("GET", target.path, headers={"Host": host_header(target), "User-Agent": target.user_agent})
+        headers = {"Host": host_header(target), "User-Agent": target.user_agent, **dict(target.headers)}
+        connection.request("GET", target.path, headers=headers)
         response = connection.getresponse()
         response.read(MAX_BODY)
-        headers: dict[str, str] = {}
+        answered: dict[str, str] = {}
         for name, value in response.getheaders():
             key = name.lower()
             # Repeated headers combine as HTTP allows (RFC 9110 5.3).
-            headers[key] = f"{headers[key]}, {value}" if key in headers else value
-        return Answer(response.status, headers)
+            answered[key] = f"{answered[key]}, {value}" if key in answered else value
+        return Answer(response.status, answered)
     except (OSError, http.client.HTTPException) as exc:
         return Answer(0, {}, f"{type(exc).__name__}: {exc}")
     finally:
         connection.close()
 
 
-def expected(answer: Answer, expect_status: list[int], expect_headers: dict[str, str]) -> bool:
-    """The status is one of expect_status (any, if empty) and every header with a
-    non-empty expected value has exactly that value."""
-    if not answer.status or (expect_status and answer.status not in expect_status):
+# Header names the Target's own fields decide: the name in SNI and Host must agree.
+RESERVED_HEADERS = ("host", "user-agent")
+
+
+def request_headers(headers: dict[str, object]) -> tuple[tuple[str, str], ...]:
+    """Extra request headers as a Target takes them. Raises ValueError for a name the
+    Target decides itself, or one that is not a header name."""
+    result = []
+    for name, value in headers.items():
+        name = str(name)
+        if not name or any(c in name for c in " \t\r\n:"):
+            raise ValueError(f"request_headers has a name that is not a header name: {name!r}")
+        if name.lower() in RESERVED_HEADERS:
+            raise ValueError(f"request_headers may not set {name} (it comes from url or server_name, and user_agent)")
+        text = "" if value is None else str(value)
+        if "\r" in text or "\n" in text:
+            raise ValueError(f"request_headers value of {name} has a line break")
+        result.append((name, text))
+    return tuple(result)
+
+
+def expected(answer: Answer, expect_status: list[int], expect_headers: dict[str, str],
+             status_below: int | None = None) -> bool:
+    """The status is below status_below when that is given, else one of expect_status
+    (any, if empty), and every header with a non-empty expected value has exactly that value."""
+    if not answer.status:
+        return False
+    if status_below is not None:
+        if answer.status >= status_below:
+            return False
+    elif expect_status and answer.status not in expect_status:
         return False
     return all(answer.headers.get(name.lower()) == value for name, value in expect_headers.items() if value)
 
 
 def probe(target: Target, *, expect_status: list[int], expect_headers: dict[str, str], retries: int = 0,
-          delay: float = 1, timeout: float = 10,
+          delay: float = 1, timeout: float = 10, status_below: int | None = None,
           sleep: Callable[[float], None] = time.sleep) -> tuple[Answer, int, bool]:
     """GET until the answer is the expected one, at most 1 + retries times (as Ansible's
     until/retries counts). The last answer, the attempts made, and whether it was expected."""
@@ -145,7 +175,7 @@ def probe(target: Target, *, expect_status: list[int], expect_headers: dict[str,
     while True:
         attempts += 1
         answer = get(target, timeout)
-        if expected(answer, expect_status, expect_headers):
+        if expected(answer, expect_status, expect_headers, status_below):
             return answer, attempts, True
         if attempts > retries:
             return answer, attempts, False
@@ -161,18 +191,23 @@ def _header_part(answer: Answer, expect_headers: dict[str, str]) -> str:
     return (" " + ", ".join(seen)) if seen else ""
 
 
-def expectation(expect_status: list[int], expect_headers: dict[str, str]) -> str:
-    status = ("status " + " or ".join(str(s) for s in expect_status)) if expect_status else "any status"
+def expectation(expect_status: list[int], expect_headers: dict[str, str], status_below: int | None = None) -> str:
+    if status_below is not None:
+        status = f"a status below {status_below}"
+    elif expect_status:
+        status = "status " + " or ".join(str(s) for s in expect_status)
+    else:
+        status = "any status"
     wanted = [f"{name}: {value}" for name, value in expect_headers.items() if value]
     return status + (" with " + ", ".join(wanted) if wanted else "")
 
 
 def failure_message(target: Target, answer: Answer, attempts: int, expect_status: list[int],
-                    expect_headers: dict[str, str]) -> str:
+                    expect_headers: dict[str, str], status_below: int | None = None) -> str:
     """What was asked, of what, what answered, and what was expected."""
     tries = f"after {attempts} attempt{'s' if attempts != 1 else ''}"
     if answer.status:
         got = f"answered {answer.status}{_header_part(answer, expect_headers)} {tries}"
     else:
         got = f"did not answer ({answer.error}) {tries}"
-    return f"GET {target.url} on {target.via} {got}; expected {expectation(expect_status, expect_headers)}."
+    return f"GET {target.url} on {target.via} {got}; expected {expectation(expect_status, expect_headers, status_below)}."

@@ -377,53 +377,77 @@ def _read_lock(path: Path) -> dict[str, Any]:
     return held if isinstance(held, dict) else {}
 
 
-def _claim(token: str, owner: str) -> bytes:
-    return json.dumps({"token": token, "owner": owner, "since": now()}, sort_keys=True).encode()
+def _claim(token: str, owner: str, run: str) -> bytes:
+    return json.dumps({"token": token, "owner": owner, "since": now(), "run": run}, sort_keys=True).encode()
 
 
-def take_lock(path: Path, token: str, owner: str, force: bool = False, check: bool = False) -> dict[str, Any]:
+@contextlib.contextmanager
+def _guard(directory: Path) -> Iterator[None]:
+    """Serialises the read-then-replace of taking over a claim: two runs that both found
+    the same finished holder must not both replace it."""
+    fd = os.open(directory, os.O_RDONLY)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)
+
+
+def take_lock(path: Path, token: str, owner: str, force: bool = False, check: bool = False,
+              run: str = "", replace_run: str = "") -> dict[str, Any]:
     """Create the lock file atomically; the same run (token) may take it again.
 
-    The lock lives in /run: a reboot, which ends any deploy, also clears it.
+    Another run's claim is replaced only with `force` (the user says that run is over)
+    or when `replace_run` names the run that holds it (the caller found it over).
+    The lock lives in /run: a reboot, which ends any run, also clears it.
     `changed` says whether the lock file was written (the module reports it as
     `taken`: holding the lock is not a change to the host).
     """
+    def replaceable(held: dict[str, Any]) -> bool:
+        return force or (bool(replace_run) and held.get("run") == replace_run)
+
     if check:
         if not path.exists():
             return {"changed": True, "held_by": owner}
         held = _read_lock(path)
         if held.get("token") == token:
             return {"changed": False, "held_by": owner}
-        if not force:
+        if not replaceable(held):
             raise ReleaseError(_refusal(path, held))
         return {"changed": True, "held_by": owner, "broken": _public(held)}
     try:
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     except FileExistsError:
-        held = _read_lock(path)
-        if held.get("token") == token:
-            return {"changed": False, "held_by": owner}
-        if not force:
-            raise ReleaseError(_refusal(path, held)) from None
-        fd_tmp, tmp = tempfile.mkstemp(prefix=".lock.", dir=path.parent)
-        with os.fdopen(fd_tmp, "wb") as out:
-            out.write(_claim(token, owner))
-        os.replace(tmp, path)
+        with _guard(path.parent):
+            held = _read_lock(path)
+            if held.get("token") == token:
+                return {"changed": False, "held_by": owner}
+            if not replaceable(held):
+                raise ReleaseError(_refusal(path, held)) from None
+            fd_tmp, tmp = tempfile.mkstemp(prefix=".lock.", dir=path.parent)
+            with os.fdopen(fd_tmp, "wb") as out:
+                out.write(_claim(token, owner, run))
+            os.replace(tmp, path)
         return {"changed": True, "held_by": owner, "broken": _public(held)}
     with os.fdopen(fd, "wb") as out:
-        out.write(_claim(token, owner))
+        out.write(_claim(token, owner, run))
     return {"changed": True, "held_by": owner}
 
 
 def _public(held: dict[str, Any]) -> dict[str, Any]:
-    """What may be shown of somebody else's claim: who and since when, not their token."""
-    return {key: held[key] for key in ("owner", "since") if key in held}
+    """What may be shown of somebody else's claim: who, since when and which run, not their token."""
+    return {key: held[key] for key in ("owner", "since", "run") if key in held}
 
 
 def _refusal(path: Path, held: dict[str, Any]) -> str:
-    return (f"another deploy holds the lock {path}: {held.get('owner', '?')} since "
-            f"{held.get('since', '?')}. If no deploy is running any more, break it with "
-            "-e django_app_deploy_lock_break=true")
+    return (f"another run holds the host lock {path}: {held.get('owner', '?')} since "
+            f"{held.get('since', '?')}. Nothing was changed. If that run is over (it ran on another "
+            "controller, or was killed), break the lock with -e host_lock_break=true")
+
+
+def lock_claim(path: Path) -> dict[str, Any]:
+    """The holder's public claim ({} when nobody holds the lock)."""
+    return _public(_read_lock(path)) if path.exists() else {}
 
 
 def release_lock(path: Path, token: str, check: bool = False) -> dict[str, Any]:

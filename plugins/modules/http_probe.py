@@ -71,9 +71,25 @@ options:
   expect_status:
     description:
       - Statuses that count as the expected answer. An empty list accepts any status.
+      - Not used when O(expect_status_below) is given.
     type: list
     elements: int
     default: [200]
+  expect_status_below:
+    description:
+      - Any status below this one counts as the expected answer, instead of O(expect_status).
+        V(500) asks only that the page works, whatever it answers (a redirect, a 404 or a 403
+        included), and refuses a server error or no answer at all.
+      - Mutually exclusive with O(expect_status).
+    type: int
+  request_headers:
+    description:
+      - More request headers, name to value, as a proxy in front of the service would add them
+        (V(X-Forwarded-Proto) for an app behind nginx on its socket).
+      - C(Host) and C(User-Agent) are not among them; they come from O(url) or O(server_name),
+        and O(user_agent).
+    type: dict
+    default: {}
   expect_headers:
     description:
       - Response headers the expected answer must have, name (any case) to exact value. A header whose
@@ -122,6 +138,14 @@ EXAMPLES = r"""
     unix_socket: /run/demo/gunicorn.sock
     retries: 30
   register: answer
+
+- name: Ask gunicorn for the home page as nginx forwards it; anything but a server error will do
+  djstack.stack.http_probe:
+    url: http://example.org/
+    unix_socket: /run/demo/gunicorn.sock
+    request_headers:
+      X-Forwarded-Proto: https
+    expect_status_below: 500
 """
 
 RETURN = r"""
@@ -154,13 +178,18 @@ attempts:
 
 from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.djstack.stack.plugins.module_utils.http_probe import (
-    DEFAULT_PORTS, Target, failure_message, probe, target_from_url)
+    DEFAULT_PORTS, Target, failure_message, probe, request_headers, target_from_url)
 
 
 def _target(module: AnsibleModule) -> Target:
     p = module.params
+    try:
+        headers = request_headers(p["request_headers"])
+    except ValueError as exc:
+        module.fail_json(msg=str(exc))
     options = {"connect_address": p["connect_address"], "unix_socket": p["unix_socket"],
-               "validate_certs": p["validate_certs"], "ca_path": p["ca_path"], "user_agent": p["user_agent"]}
+               "validate_certs": p["validate_certs"], "ca_path": p["ca_path"], "user_agent": p["user_agent"],
+               "headers": headers}
     if p["url"]:
         try:
             return target_from_url(p["url"], **options)
@@ -187,28 +216,34 @@ def main() -> None:
             "ca_path": {"type": "path"},
             "timeout": {"type": "float", "default": 10},
             "expect_status": {"type": "list", "elements": "int", "default": [200]},
+            "expect_status_below": {"type": "int"},
+            "request_headers": {"type": "dict", "default": {}},
             "expect_headers": {"type": "dict", "default": {}},
             "retries": {"type": "int", "default": 0},
             "delay": {"type": "float", "default": 1},
             "user_agent": {"type": "str", "default": "djstack-http-probe"},
         },
         required_one_of=[("url", "server_name")],
-        mutually_exclusive=[("url", "server_name"), ("url", "path"), ("url", "scheme"), ("url", "port")],
+        mutually_exclusive=[("url", "server_name"), ("url", "path"), ("url", "scheme"), ("url", "port"),
+                            ("expect_status", "expect_status_below")],
         supports_check_mode=True,
     )
     p = module.params
     if p["retries"] < 0 or p["delay"] < 0 or p["timeout"] <= 0:
         module.fail_json(msg=f"retries and delay must be 0 or more and timeout more than 0 "
                              f"(got retries={p['retries']}, delay={p['delay']}, timeout={p['timeout']}).")
+    below = p["expect_status_below"]
+    if below is not None and not 100 < below <= 600:
+        module.fail_json(msg=f"expect_status_below must be a status from 101 to 600 (got {below}).")
     target = _target(module)
     # Header values arrive as whatever YAML made of them (a release id may look like a number).
     expect_headers = {str(k): "" if v is None else str(v) for k, v in p["expect_headers"].items()}
     answer, attempts, ok = probe(target, expect_status=p["expect_status"], expect_headers=expect_headers,
-                                 retries=p["retries"], delay=p["delay"], timeout=p["timeout"])
+                                 retries=p["retries"], delay=p["delay"], timeout=p["timeout"], status_below=below)
     result = {"changed": False, "url": target.url, "status": answer.status, "headers": answer.headers,
               "error": answer.error, "attempts": attempts}
     if not ok:
-        module.fail_json(msg=failure_message(target, answer, attempts, p["expect_status"], expect_headers),
+        module.fail_json(msg=failure_message(target, answer, attempts, p["expect_status"], expect_headers, below),
                          **result)
     module.exit_json(msg=f"GET {target.url} on {target.via} answered {answer.status} "
                          f"after {attempts} attempt{'s' if attempts != 1 else ''}.", **result)

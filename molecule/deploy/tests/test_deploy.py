@@ -1,9 +1,10 @@
 """Zero-downtime deploys and rollbacks of the sample app, seen by users through nginx.
 
 The module plays one story on a host converged with release 1 (the sample app):
-v2 under load, a v3 whose migration fails, a v4 that is not ready, a v5 whose
-check through nginx fails after the switch, two rollbacks, the deploy lock and
-keep-N pruning. Each test asserts one behaviour of that story.
+v2 under load, a v3 whose migration fails, a v4 that is not ready, a release whose
+pages answer 500 while its /readyz is fine ("broken-pages"), a v5 whose check
+through nginx fails after the switch, two rollbacks, the host lock and keep-N
+pruning. Each test asserts one behaviour of that story.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ DOMAIN = "demo.localhost"
 APP_ROOT = "/srv/demo"
 DEPLOY = ROOT / "playbooks" / "deploy.yml"
 ROLLBACK = ROOT / "playbooks" / "rollback.yml"
-LOCK = "/run/lock/django_app-demo.deploy"
+LOCK = "/run/lock/djstack.lock"
 LOAD_PATHS = ["/products/", "/readyz", "/about/"]
 IGNORE = shutil.ignore_patterns("__pycache__", ".pytest_cache", "staticfiles", "staticfiles.json", "media",
                                 "db.sqlite3*", "RELEASE", "*.env", ".venv")
@@ -66,6 +67,19 @@ def _wrong_cache(tree: Path) -> None:
         'env_str("DJANGO_CACHE_LOCATION")', '"unix:/run/no-such-memcached.sock"'))
 
 
+def _broken_pages(tree: Path) -> None:
+    """A release that is ready (/readyz answers 200 with its id) whose pages raise:
+    the home page (the default smoke path, a redirect in the sample app) and the product list."""
+    with (tree / "catalog" / "views.py").open("a") as views:
+        views.write("\n\ndef product_list(request):\n"
+                    "    raise RuntimeError('the product list is broken on purpose')\n")
+    with (tree / "demo" / "urls.py").open("a") as urls:
+        # The first pattern that matches wins: this one goes before the redirect.
+        urls.write("\n\ndef broken_home(request):\n"
+                   "    raise RuntimeError('the home page is broken on purpose')\n\n\n"
+                   "urlpatterns.insert(0, path('', broken_home))\n")
+
+
 def _serving(host) -> str:
     return nginx.request(host, "/readyz", host_header=DOMAIN).header("X-App-Release")
 
@@ -104,6 +118,10 @@ def story(host, tmp_path_factory) -> Story:
     _wrong_cache(v4)
     _deploy(host, s, "v4", "-e", f"django_app_local_path={v4}")
 
+    broken_pages = _version(base, "broken-pages")
+    _broken_pages(broken_pages)
+    _deploy(host, s, "broken-pages", "-e", f"django_app_local_path={broken_pages}")
+
     # A good release whose check through nginx fails (a wrong path here): put back after the switch.
     _deploy(host, s, "v5", "-e", f"django_app_local_path={_version(base, 'v5')}", "-e", "nginx_verify_path=/no-such-page")
 
@@ -115,7 +133,7 @@ def story(host, tmp_path_factory) -> Story:
     host.check_output(f"echo '{{\"token\": \"other\", \"owner\": \"alice on laptop\", \"since\": \"x\"}}' > {LOCK}")
     v6 = _version(base, "v6")
     _deploy(host, s, "locked", "-e", f"django_app_local_path={v6}", under_load=False)
-    run = _deploy(host, s, "v6", "-e", f"django_app_local_path={v6}", "-e", "django_app_deploy_lock_break=true",
+    run = _deploy(host, s, "v6", "-e", f"django_app_local_path={v6}", "-e", "host_lock_break=true",
                   "-e", "django_app_keep_releases=3")
     assert run.rc == 0, run.output[-4000:]
     s.releases["v6"] = s.serving["v6"]
@@ -142,7 +160,7 @@ def self_switched(story, host, tmp_path_factory) -> Run:
         host.check_output(f"umount {doomed}")
 
 
-@pytest.mark.parametrize("name", ["v2", "v3", "v4", "v5", "rollback", "rollback-named", "v6"])
+@pytest.mark.parametrize("name", ["v2", "v3", "v4", "broken-pages", "v5", "rollback", "rollback-named", "v6"])
 def test_no_request_fails_during_the_run(story, name):
     tally = story.loads[name]
     assert tally.requests > 0
@@ -157,6 +175,7 @@ def test_a_good_release_is_served_after_its_deploy(story):
 @pytest.mark.parametrize(("name", "step"), [
     ("v3", "Apply the database migrations"),
     ("v4", "is not ready"),
+    ("broken-pages", "its smoke path / answered 500"),
     ("v5", "/no-such-page through nginx"),
 ])
 def test_a_broken_release_fails_the_run_saying_what_failed(story, name, step):
@@ -166,7 +185,7 @@ def test_a_broken_release_fails_the_run_saying_what_failed(story, name, step):
     assert f"Serving now: release {story.releases['v2']}" in run.output
 
 
-@pytest.mark.parametrize("name", ["v3", "v4"])
+@pytest.mark.parametrize("name", ["v3", "v4", "broken-pages"])
 def test_a_release_failing_before_the_switch_never_serves(story, name):
     assert story.loads[name].releases == {story.releases["v2"]: story.loads[name].requests}
 
@@ -177,8 +196,9 @@ def test_a_release_failing_after_the_switch_is_replaced_by_the_one_before(story)
 
 
 @pytest.mark.parametrize(("position", "reason"), [
-    (-3, "Apply the database migrations"),
-    (-2, "is not ready"),
+    (-4, "Apply the database migrations"),
+    (-3, "is not ready: on its side socket http://localhost/readyz"),
+    (-2, "its smoke path / answered 500"),
     (-1, "/no-such-page through nginx"),
 ])
 def test_broken_releases_are_recorded_as_failed_with_the_reason(story, position, reason):

@@ -2,13 +2,15 @@
 
 switched_failure.yml deploys the sample app as "switched" (/srv/switched): a good
 release, then a changed copy whose pruning fails after the switch, because a leftover
-release directory cannot be removed (a file system is mounted over it).
+release directory cannot be removed (a file system is mounted over it), then another
+copy whose manage command (django_app_manage_commands) fails: before the switch.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -31,6 +33,9 @@ class Outcome:
     failed_run: subprocess.CompletedProcess
     history: list[dict]
     current: str
+    command_run: subprocess.CompletedProcess
+    history_after_command: list[dict]
+    current_after_command: str
 
 
 def _play(extra_vars: dict | None = None) -> subprocess.CompletedProcess:
@@ -42,7 +47,7 @@ def _play(extra_vars: dict | None = None) -> subprocess.CompletedProcess:
 
 
 @pytest.fixture(scope="module")
-def outcome(host: Host) -> Outcome:
+def outcome(host: Host, tmp_path_factory: pytest.TempPathFactory) -> Outcome:
     first = _play()
     assert first.returncode == 0, first.stdout[-4000:]
     good = current_target(host, ROOT).removeprefix("releases/")
@@ -53,7 +58,14 @@ def outcome(host: Host) -> Outcome:
         failed_run = _play({"django_app_local_path": str(changed)})
     finally:
         host.run(f"umount {LEFTOVER}; rmdir {LEFTOVER}")
-    return Outcome(good, failed_run, history(host, ROOT), current_target(host, ROOT))
+    after_prune = history(host, ROOT), current_target(host, ROOT)
+    # Another revision, whose project command fails.
+    third = tmp_path_factory.mktemp("commands") / "app"
+    shutil.copytree(changed, third)
+    (third / "COMMANDS_RELEASE").write_text("a third revision\n")
+    command_run = _play({"django_app_local_path": str(third),
+                         "django_app_manage_commands": [{"argv": ["no_such_command"], "changed": "."}]})
+    return Outcome(good, failed_run, *after_prune, command_run, history(host, ROOT), current_target(host, ROOT))
 
 
 def test_a_failure_after_the_switch_says_it_was_switched_to_and_what_serves(outcome: Outcome):
@@ -71,3 +83,15 @@ def test_a_release_failing_after_the_switch_is_recorded_as_failed(outcome: Outco
 
 def test_a_release_failing_after_the_switch_gives_current_back(outcome: Outcome):
     assert outcome.current == f"releases/{outcome.good}"
+
+
+def test_a_failing_manage_command_fails_the_release_before_the_switch(outcome: Outcome):
+    output = outcome.command_run.stdout + outcome.command_run.stderr
+    assert outcome.command_run.returncode != 0
+    assert '"Run the project\'s manage commands" before the switch' in output, output[-4000:]
+    assert outcome.current_after_command == f"releases/{outcome.good}"
+
+
+def test_a_release_whose_manage_command_fails_is_recorded_as_failed(outcome: Outcome):
+    new = outcome.history_after_command[len(outcome.history):]
+    assert [(e["status"], e["reason"]) for e in new] == [("failed", "Run the project's manage commands")], new

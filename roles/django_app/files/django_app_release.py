@@ -6,6 +6,8 @@ deploy_lock); this script is what stays on the host for the operator:
 
   check-env     parse an environment file (the template's validation)
   manage        run the release's manage.py with the env file, as the app user
+                (--static-root DIR: with STATIC_ROOT set to DIR, for collectstatic
+                into a staging directory)
 
 Layout under ROOT (see the role's README):
   releases/<id>/          code of one release, venv/ inside
@@ -29,6 +31,40 @@ from typing import Any
 
 _ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _SAFE_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+
+# Runs manage.py (argv[2], with its arguments after it) with STATIC_ROOT = argv[1], whatever the
+# project's settings say (hard-coded, or from the environment): set right after django.setup(),
+# before any command uses the static files storage. A storage that an app's ready() already
+# made is dropped, so collectstatic makes its own with the new root.
+_STATIC_ROOT_BOOTSTRAP = r"""
+import os, runpy, sys
+static_root, manage = sys.argv[1], sys.argv[2]
+sys.argv = [manage, *sys.argv[3:]]
+sys.path[0] = os.path.dirname(manage)
+import django
+_setup = django.setup
+
+
+def setup(*args, **kwargs):
+    _setup(*args, **kwargs)
+    from django.conf import settings
+    from django.utils.functional import empty
+    settings.STATIC_ROOT = static_root
+    options = (getattr(settings, "STORAGES", None) or {}).get("staticfiles", {}).get("OPTIONS") or {}
+    if "location" in options:
+        options["location"] = static_root
+    try:
+        from django.core.files.storage import storages
+        storages._storages.pop("staticfiles", None)
+    except ImportError:  # Django before 4.2
+        pass
+    from django.contrib.staticfiles.storage import staticfiles_storage
+    staticfiles_storage._wrapped = empty
+
+
+django.setup = setup
+runpy.run_path(manage, run_name="__main__")
+"""
 
 
 class ReleaseError(Exception):
@@ -86,21 +122,32 @@ def manage_command(root: Path, user: str, project_dir: str, args: Sequence[str])
     args = list(args)
     release_dir = root / "current"
     as_root = False
-    while args and args[0] in ("--release", "--as-root"):
+    static_root = ""
+    while args and args[0] in ("--release", "--as-root", "--static-root"):
         option = args.pop(0)
         if option == "--as-root":
             as_root = True
-        else:
+        elif option == "--release":
             if not args:
                 raise ReleaseError("--release needs a release id")
             release_dir = root / "releases" / args.pop(0)
+        else:
+            static_root = args.pop(0) if args else ""
+            if not os.path.isabs(static_root):
+                raise ReleaseError(f"--static-root needs an absolute path (got {static_root})")
     env_file = root / "shared" / "env"
     env = {"PATH": _SAFE_PATH, "LANG": "C.UTF-8", "HOME": str(root), "USER": user, "LOGNAME": user}
     env.update(parse_env(env_file.read_text(encoding="utf-8"), str(env_file)))
     workdir = release_dir / project_dir if project_dir else release_dir
     python = release_dir / "venv" / "bin" / "python"
+    argv = [str(python), str(workdir / "manage.py"), *args]
+    if static_root:
+        # Projects that read it derive other paths from it (the sample app: its manifest's
+        # default place); the bootstrap covers those that hard-code STATIC_ROOT.
+        env["DJANGO_STATIC_ROOT"] = static_root
+        argv[1:2] = ["-c", _STATIC_ROOT_BOOTSTRAP, static_root, str(workdir / "manage.py")]
     return {
-        "argv": [str(python), str(workdir / "manage.py"), *args],
+        "argv": argv,
         "env": env,
         "cwd": str(workdir),
         "user": None if as_root else user,
