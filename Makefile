@@ -1,8 +1,10 @@
 # One entry point for setup and tests. Every target installs what it needs itself.
 #   make demo                       a fresh Debian container as a stand-in VM, provisioned by playbooks/site.yml
 #   make demo-down                  remove the demo host
-#   make test                       lint, unit and app tests, every Molecule scenario on debian12 and debian13
-#   make test SCENARIO=memcached    one scenario (add DISTRO=debian12 for one distro): the inner loop
+#   make test                       lint, unit and app tests, every Molecule scenario once (distros in turn): CI
+#   make test-all                   the same with every Molecule scenario on debian12 and on debian13
+#   make test SCENARIO=memcached DISTRO=debian12    one scenario on one distro: the inner loop
+#   make test-all SCENARIO=memcached                one scenario on both distros
 #   make images REBUILD=1           rebuild the local systemd test images
 #   make collection                 build the collection tarball (djstack-stack-<version>.tar.gz) into .cache/collection/dist
 #   make bench                      measure the stack on its own 512 MB / 1 CPU host: bench/results.md and .png
@@ -16,11 +18,13 @@ STAMP      := $(VENV)/.installed
 SCENARIO   ?=
 DISTRO     ?= debian12 debian13
 JOBS       ?= 2
+# split: each scenario once, the distros taken in turn (CI's time budget); full: every pair.
+MATRIX     ?= split
 REBUILD    ?=
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
 
-.PHONY: help venv docker images lint sanity unit molecule test demo demo-down demo-smoke collection collection-smoke bench clean
+.PHONY: help venv docker images lint sanity unit molecule test test-all demo demo-down demo-smoke collection collection-smoke bench clean
 
 help:
 	@sed -n 's/^#   //p' $(MAKEFILE_LIST)
@@ -58,7 +62,7 @@ unit: venv
 	$(BIN)/pytest -q tests app
 
 molecule: images
-	$(PY) -m tools.matrix --jobs $(JOBS) $(foreach s,$(SCENARIO),--scenario $(s)) \
+	$(PY) -m tools.matrix --jobs $(JOBS) $(if $(filter split,$(MATRIX)),--split) $(foreach s,$(SCENARIO),--scenario $(s)) \
 	  $(foreach d,$(DISTRO),--distro $(d)) $(if $(DJSTACK_IMAGE),--image $(DJSTACK_IMAGE))
 
 # The README's first command, end to end on a fresh host, then removed again.
@@ -78,6 +82,9 @@ test: lint unit demo-smoke collection-smoke molecule
 else
 test: molecule
 endif
+
+test-all:
+	$(MAKE) test MATRIX=full
 
 demo: DISTRO = debian12
 demo: images

@@ -25,6 +25,24 @@ def test_heaviest_scenarios_start_first(tmp_path, monkeypatch):
     assert [j.name for j in jobs] == ["heavy@debian12", "heavy@debian13", "light@debian12", "light@debian13"]
 
 
+def test_split_runs_each_scenario_once_covering_every_distro(tmp_path, monkeypatch):
+    for name, weight in (("deploy", 14), ("stack", 12), ("nginx", 6), ("base", None), ("python", None)):
+        _scenario(tmp_path, name, weight)
+    monkeypatch.setattr(matrix, "MOLECULE_DIR", tmp_path)
+    jobs = matrix.plan(["base", "deploy", "nginx", "python", "stack"], ["debian12", "debian13"], split=True)
+    # The two heaviest on different distros, then in turn down the list.
+    assert [j.name for j in jobs] == ["deploy@debian12", "stack@debian13", "nginx@debian12", "base@debian13",
+                                      "python@debian12"]
+
+
+def test_split_with_one_distro_runs_everything_on_it(tmp_path, monkeypatch):
+    _scenario(tmp_path, "light")
+    _scenario(tmp_path, "heavy", weight=5)
+    monkeypatch.setattr(matrix, "MOLECULE_DIR", tmp_path)
+    jobs = matrix.plan(["light", "heavy"], ["debian13"], split=True)
+    assert [j.name for j in jobs] == ["heavy@debian13", "light@debian13"]
+
+
 def test_each_pair_gets_its_own_image_and_ephemeral_dir(tmp_path):
     a = matrix.job_env(matrix.Job("memcached", "debian12"), tmp_path, None)
     b = matrix.job_env(matrix.Job("memcached", "debian13"), tmp_path, None)

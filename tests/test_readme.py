@@ -51,7 +51,12 @@ def test_make_command_is_valid(command):
     args = dict(a.split("=", 1) for a in shlex.split(command)[1:] if "=" in a)
     if "SCENARIO" in args:
         assert f"--scenario {args['SCENARIO']}" in proc.stdout
-        assert f"--distro {args['DISTRO']}" in proc.stdout
+        for distro in args.get("DISTRO", "debian12 debian13").split():
+            assert f"--distro {distro}" in proc.stdout
+    target = shlex.split(command)[1] if len(shlex.split(command)) > 1 else ""
+    if target in ("test", "test-all") and "tools.matrix" in proc.stdout:
+        # CI's `make test` runs each scenario once; test-all, the full matrix.
+        assert ("--split" in proc.stdout) == (target == "test"), proc.stdout
     if "REBUILD" in args:
         assert "tools.images --force" in proc.stdout
     if "DJSTACK_IMAGE" in args:
