@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from tools import matrix
 from tools.collection import DIST, build, install, user_env, write_user_directory
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -148,3 +149,15 @@ def test_requirements_yml_matches_the_bundled_collections():
         lower, upper = re.fullmatch(r">=([\d.]+),<([\d.]+)", entry["version"]).groups()
         version = tuple(int(p) for p in installed[entry["name"]].split("."))
         assert tuple(int(p) for p in lower.split(".")) <= version < tuple(int(p) for p in upper.split(".")), entry
+
+
+def test_readme_names_the_distro_of_each_scenario_in_ci():
+    # `make test` runs each scenario once; the README says on which distro.
+    text = " ".join(README.split())
+    for distro, label in (("debian12", "on Debian 12"), ("debian13", "on Debian 13")):
+        planned = sorted(j.scenario for j in matrix.plan(matrix.discover_scenarios(), ["debian12", "debian13"],
+                                                         split=True) if j.distro == distro)
+        listed = re.search(r"\(([^()]*?) " + label, text) if distro == "debian12" else \
+            re.search(r"Debian 12; ([^()]*?) " + label, text)
+        assert listed, label
+        assert sorted(re.findall(r"`(\w+)`", listed.group(1))) == planned, (label, listed.group(1))

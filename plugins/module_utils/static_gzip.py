@@ -26,18 +26,20 @@ SUFFIXES = frozenset({
 })
 
 
-def _sources(root: Path) -> list[Path]:
+def walk_files(root: Path) -> list[Path]:
+    """Every file under `root` (symlinks too), in a stable order: directories and names sorted."""
     found = []
     for directory, dirs, files in os.walk(root):
         dirs.sort()
-        for name in sorted(files):
-            path = Path(directory, name)
-            if path.suffix.lower() in SUFFIXES and not path.is_symlink():
-                found.append(path)
+        found.extend(Path(directory, name) for name in sorted(files))
     return found
 
 
-def _matches(data: bytes, copy: Path) -> bool:
+def _sources(root: Path) -> list[Path]:
+    return [path for path in walk_files(root) if path.suffix.lower() in SUFFIXES and not path.is_symlink()]
+
+
+def gzip_matches(data: bytes, copy: Path) -> bool:
     """Whether the copy's gzip trailer (CRC-32, length mod 2**32) describes `data`."""
     try:
         with copy.open("rb") as packed:
@@ -78,7 +80,7 @@ def compress(root: Path, min_size: int = 256, level: int = 9, dry_run: bool = Fa
     for source in _sources(root):
         copy = source.with_name(source.name + ".gz")
         data = source.read_bytes()
-        if _matches(data, copy):
+        if gzip_matches(data, copy):
             result["kept"] += 1
             continue
         relative = str(source.relative_to(root))

@@ -24,7 +24,7 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ansible_collections.djstack.stack.plugins.module_utils.static_gzip import _matches
+from ansible_collections.djstack.stack.plugins.module_utils.static_gzip import gzip_matches, walk_files
 
 GZIP_SUFFIX = ".gz"
 
@@ -60,13 +60,10 @@ class Attributes:
 def staged_files(src: Path) -> list[str]:
     """The regular files under `src`, relative and sorted."""
     found = []
-    for directory, dirs, files in os.walk(src):
-        dirs.sort()
-        for name in sorted(files):
-            path = Path(directory, name)
-            if path.is_symlink() or not path.is_file():
-                raise PublishError(f"{path} is not a regular file")
-            found.append(str(path.relative_to(src)))
+    for path in walk_files(src):
+        if path.is_symlink() or not path.is_file():
+            raise PublishError(f"{path} is not a regular file")
+        found.append(str(path.relative_to(src)))
     # A symlinked directory is listed as a directory and never entered by os.walk.
     for directory, dirs, _files in os.walk(src):
         for name in dirs:
@@ -103,7 +100,7 @@ def plan(src: Path, dest: Path, attrs: Attributes) -> Plan:
         else:
             result.added.append(name)
         copy = name + GZIP_SUFFIX
-        if copy not in staged and os.path.lexists(dest / copy) and not _matches((src / name).read_bytes(), dest / copy):
+        if copy not in staged and os.path.lexists(dest / copy) and not gzip_matches((src / name).read_bytes(), dest / copy):
             result.removed.append(copy)
     return result
 
