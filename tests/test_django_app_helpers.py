@@ -89,3 +89,23 @@ def test_manage_command_defaults_to_current_as_the_app_user(tmp_path: Path):
     command = release.manage_command(tmp_path, "demo", "", ["check"])
     assert command["argv"][1] == f"{tmp_path}/current/manage.py"
     assert command["user"] == "demo"
+
+
+def test_exec_runs_a_hook_command_in_the_release_with_its_venv_first(tmp_path: Path):
+    (tmp_path / "shared").mkdir()
+    (tmp_path / "shared" / "env").write_text("DJANGO_SETTINGS_MODULE=site.settings\n")
+    command = release.manage_command(tmp_path, "demo", "src", ["--release", "r2", "--exec", "sh", "-c", "make mo"])
+    assert command["argv"] == ["sh", "-c", "make mo"]
+    assert command["cwd"] == f"{tmp_path}/releases/r2/src"
+    assert command["env"]["PATH"].startswith(f"{tmp_path}/releases/r2/venv/bin:")
+    assert command["env"]["VIRTUAL_ENV"] == f"{tmp_path}/releases/r2/venv"
+    assert command["env"]["DJANGO_SETTINGS_MODULE"] == "site.settings"
+    assert command["user"] == "demo"
+
+
+@pytest.mark.parametrize("args", [["--exec"], ["--exec", "--static-root", "/tmp/s", "sh"]])
+def test_exec_refuses_no_command_or_a_static_root(tmp_path: Path, args: list[str]):
+    (tmp_path / "shared").mkdir()
+    (tmp_path / "shared" / "env").write_text("A=1\n")
+    with pytest.raises(release.ReleaseError, match="--exec needs a command"):
+        release.manage_command(tmp_path, "demo", "", args)

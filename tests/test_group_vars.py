@@ -68,6 +68,11 @@ def test_environment_sets_a_role_variable(staging, production):
     assert production["gunicorn_workers"] == 4
 
 
+def test_one_hsts_policy_for_pages_and_files(production, staging):
+    assert production["django_app_hsts"] == production["nginx_hsts"] == [31536000, True, True]
+    assert staging["django_app_hsts"] == staging["nginx_hsts"] == [3600, True, False]
+
+
 def test_extra_vars_override_everything():
     config = effective_config("inventory/staging", "-e", "site_domain=other.example.org")
     assert config["staging.example.com"]["nginx_server_name"] == "other.example.org"

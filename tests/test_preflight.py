@@ -36,6 +36,9 @@ def test_preflight_passes_with_the_defaults(tmp_path: Path) -> None:
     ("memcached_port", 70000),
     ("gunicorn_backlog", 0),
     ("nginx_https_public_port", 0),
+    ("django_app_deploy_hooks", [{"point": "after_install"}]),
+    ("django_app_deploy_hooks", [{"point": "after_install", "manage": ["check"], "shell": "true"}]),
+    ("django_app_deploy_hooks", [{"point": "whenever", "shell": "true"}]),
 ])
 def test_preflight_stops_on_a_bad_value_naming_it(tmp_path: Path, variable: str, value: object) -> None:
     run = _preflight(tmp_path, **{variable: value})

@@ -17,6 +17,9 @@ description:
     that name the old path are rewritten as new files, so the clone keeps working after the release
     it came from is pruned. Without a source the caller creates the venv and installs into it.
   - A release that already has a C(venv/) is left alone.
+  - Fails first, naming both versions and what to change, when O(python) cannot run the
+    project, because the C(requires-python) of the release's C(pyproject.toml) excludes it or
+    the oldest Django release its requirements allow needs a newer Python.
 version_added: 0.1.0
 author:
   - djstack maintainers (@djstack)
@@ -147,7 +150,18 @@ from pathlib import Path
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.djstack.stack.plugins.module_utils.releases import ReleaseError
+from ansible_collections.djstack.stack.plugins.module_utils.python_requirement import (
+    parse_version,
+    python_problems,
+)
 from ansible_collections.djstack.stack.plugins.module_utils.venv import clone_venv, plan_venv
+
+
+def interpreter_version(python: str) -> tuple[int, ...]:
+    return parse_version(subprocess.run(
+        [python, "-c", "import sys; print('%d.%d.%d' % sys.version_info[:3])"],
+        check=True, capture_output=True, text=True,
+    ).stdout)
 
 
 def main() -> None:
@@ -172,9 +186,14 @@ def main() -> None:
     root = Path(params["root"])
     dst = root / "releases" / params["release"] / "venv"
     try:
+        # Before anything is built: pip's own refusal comes late and names no way out.
+        problems = python_problems(root / "releases" / params["release"], params["requirements"],
+                                   params["python"], interpreter_version(params["python"]))
+        if problems:
+            module.fail_json(msg=" ".join(problems))
         plan = plan_venv(root, params["release"], params["python"], params["requirements"],
                          params["extra_packages"], params["stack_packages"])
-    except (ReleaseError, OSError) as exc:
+    except (ReleaseError, OSError, ValueError) as exc:
         module.fail_json(msg=str(exc))
     except subprocess.CalledProcessError as exc:
         module.fail_json(msg=f"{params['python']} cannot tell its bytecode tag: {(exc.stderr or '').strip()}")

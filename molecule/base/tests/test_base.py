@@ -26,6 +26,42 @@ def test_unattended_upgrade_dry_run_works(host):
     assert result.rc == 0, result.stderr
 
 
+def _package_file_origins(host) -> set[tuple[str, str, str]]:
+    """(origin, codename, label) of every package list apt has: what its policy can pick from."""
+    script = ("import apt_pkg; apt_pkg.init(); "
+              "print('\\n'.join(f'{f.origin}|{f.codename}|{f.label}' for f in apt_pkg.Cache(None).file_list))")
+    lines = host.check_output(f'python3 -c "{script}"').splitlines()
+    return {tuple(line.split("|")) for line in lines if line.count("|") == 2}
+
+
+def test_unattended_upgrades_origins_are_candidate_sources(host):
+    config = host.check_output("apt-config dump Unattended-Upgrade::Origins-Pattern")
+    codename = host.system_info.codename
+    origins = _package_file_origins(host)
+    for pattern in re.findall(r'Origins-Pattern:: "(.*)";', config):
+        wanted = dict(field.split("=", 1) for field in pattern.replace("${distro_codename}", codename).split(","))
+        assert (wanted["origin"], wanted["codename"], wanted["label"]) in origins, (pattern, origins)
+
+
+def test_apt_sources_are_deb822_with_updates_and_security(host):
+    sources = host.file("/etc/apt/sources.list.d/debian.sources").content_string
+    codename = host.system_info.codename
+    assert f"Suites: {codename} {codename}-updates" in sources
+    assert f"Suites: {codename}-security" in sources
+
+
+def test_one_line_sources_list_has_no_entries(host):
+    entries = [line for line in host.file("/etc/apt/sources.list").content_string.splitlines()
+               if line.strip() and not line.lstrip().startswith("#")]
+    assert entries == []
+
+
+def test_apt_update_sees_each_source_once(host):
+    result = host.run("apt-get update")
+    assert result.rc == 0, result.stderr
+    assert "configured multiple times" not in result.stdout + result.stderr
+
+
 def test_timezone(host):
     assert host.file("/etc/localtime").linked_to == "/usr/share/zoneinfo/Europe/Paris"
     assert host.check_output("date +%Z") in ("CET", "CEST")

@@ -260,6 +260,21 @@ def test_no_memcached_client_without_a_cache(host: Host):
     assert _venv_version(host, HARDSITE, "pymemcache") == ""
 
 
+def test_deploy_hooks_ran_once_each_in_order_around_migrate(host: Host):
+    lines = host.file(f"{HARDSITE}/shared/db/hooks.log").content_string.splitlines()
+    assert [line.split()[0] for line in lines] == ["before_migrate", "after_migrate", "after_collectstatic"]
+    unapplied_before, applied_after = int(lines[0].split()[1]), int(lines[1].split()[1])
+    assert unapplied_before > 0 and applied_after >= unapplied_before
+
+
+def test_after_install_hook_ran_as_root_in_the_release_with_its_venv(host: Host):
+    trace = host.file(f"{HARDSITE}/current/HOOK_AFTER_INSTALL")
+    release = host.file(f"{HARDSITE}/current").linked_to
+    assert trace.content_string.strip() == f"{release}/venv"
+    # Written before the seal: read-only to the app like the rest of the release.
+    assert trace.user == "root" and not trace.mode & 0o022
+
+
 def test_git_release_is_the_tagged_commit(host: Host):
     tagged = host.check_output("git -C /srv/git/hardsite.git rev-parse 'v1^{commit}'")
     assert entry(host, HARDSITE, "active")["revision"] == tagged

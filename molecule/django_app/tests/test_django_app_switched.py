@@ -3,7 +3,8 @@
 switched_failure.yml deploys the sample app as "switched" (/srv/switched): a good
 release, then a changed copy whose pruning fails after the switch, because a leftover
 release directory cannot be removed (a file system is mounted over it), then another
-copy whose manage command (django_app_manage_commands) fails: before the switch.
+copy whose manage command (django_app_manage_commands) fails: before the switch, and
+one whose deploy hook (django_app_deploy_hooks) fails: before the switch too.
 """
 
 from __future__ import annotations
@@ -36,6 +37,9 @@ class Outcome:
     command_run: subprocess.CompletedProcess
     history_after_command: list[dict]
     current_after_command: str
+    hook_run: subprocess.CompletedProcess
+    history_after_hook: list[dict]
+    current_after_hook: str
 
 
 def _play(extra_vars: dict | None = None) -> subprocess.CompletedProcess:
@@ -65,7 +69,14 @@ def outcome(host: Host, tmp_path_factory: pytest.TempPathFactory) -> Outcome:
     (third / "COMMANDS_RELEASE").write_text("a third revision\n")
     command_run = _play({"django_app_local_path": str(third),
                          "django_app_manage_commands": [{"argv": ["no_such_command"], "changed": "."}]})
-    return Outcome(good, failed_run, *after_prune, command_run, history(host, ROOT), current_target(host, ROOT))
+    after_command = history(host, ROOT), current_target(host, ROOT)
+    fourth = tmp_path_factory.mktemp("hooks") / "app"
+    shutil.copytree(changed, fourth)
+    (fourth / "HOOKS_RELEASE").write_text("a fourth revision\n")
+    hook_run = _play({"django_app_local_path": str(fourth),
+                      "django_app_deploy_hooks": [{"point": "after_migrate", "shell": "echo hook-broke >&2; exit 3"}]})
+    return Outcome(good, failed_run, *after_prune, command_run, *after_command,
+                   hook_run, history(host, ROOT), current_target(host, ROOT))
 
 
 def test_a_failure_after_the_switch_says_it_was_switched_to_and_what_serves(outcome: Outcome):
@@ -95,3 +106,17 @@ def test_a_failing_manage_command_fails_the_release_before_the_switch(outcome: O
 def test_a_release_whose_manage_command_fails_is_recorded_as_failed(outcome: Outcome):
     new = outcome.history_after_command[len(outcome.history):]
     assert [(e["status"], e["reason"]) for e in new] == [("failed", "Run the project's manage commands")], new
+
+
+def test_a_failing_deploy_hook_fails_the_release_before_the_switch_naming_it(outcome: Outcome):
+    output = outcome.hook_run.stdout + outcome.hook_run.stderr
+    assert outcome.hook_run.returncode != 0
+    assert '"Run the deploy hooks at after_migrate" before the switch: the command echo hook-broke' in output, \
+        output[-4000:]
+    assert "hook-broke" in output.split("before the switch", 1)[1]
+    assert outcome.current_after_hook == f"releases/{outcome.good}"
+
+
+def test_a_release_whose_deploy_hook_fails_is_recorded_as_failed(outcome: Outcome):
+    new = outcome.history_after_hook[len(outcome.history_after_command):]
+    assert [(e["status"], e["reason"]) for e in new] == [("failed", "Run the deploy hooks at after_migrate")], new

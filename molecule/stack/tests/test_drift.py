@@ -22,6 +22,9 @@ STRAY_CONFIG = "/etc/demo/stray.py"
 # A whole server nobody asked for, live at nginx's next reload.
 STRAY_SITE = "/etc/nginx/sites-enabled/stray.conf"
 STRAY_PORT = 8088
+# Back to the image's one-line list: no security suite, so unattended-upgrades finds nothing.
+APT_SOURCES = "/etc/apt/sources.list.d/debian.sources"
+APT_LIST = "/etc/apt/sources.list"
 TAMPERING = (
     f"echo '# drift: edited by hand' >> {SITE_FILE}",
     f"sed -i 's/^workers = .*/workers = 9/' {GUNICORN_CONF}",
@@ -32,8 +35,10 @@ TAMPERING = (
       for path in STRAY_DROP_INS),
     f"echo 'workers = 9' > {STRAY_CONFIG}",
     f"echo 'server {{ listen {STRAY_PORT}; return 200 drift; }}' > {STRAY_SITE}",
+    f"rm {APT_SOURCES} && echo \"deb http://deb.debian.org/debian $(. /etc/os-release; echo $VERSION_CODENAME) main\" > {APT_LIST}"
+    " && rm /var/lib/apt/lists/*debian-security*",
 )
-WATCHED = (SITE_FILE, GUNICORN_CONF, ENV_FILE, SOCKET_UNIT)
+WATCHED = (SITE_FILE, GUNICORN_CONF, ENV_FILE, SOCKET_UNIT, APT_LIST)
 
 
 @dataclass
@@ -49,7 +54,7 @@ def host_state(host) -> str:
     """Checksums and modes of the tampered files, and memcached's state."""
     files = host.run(f"stat -c '%n %a' {' '.join(WATCHED)}; md5sum {' '.join(WATCHED)}").stdout
     memcached = host.run("systemctl is-enabled memcached; systemctl is-active memcached").stdout
-    strays = host.run(f"ls {' '.join(STRAY_DROP_INS)} {STRAY_CONFIG} {STRAY_SITE}").stdout
+    strays = host.run(f"ls {' '.join(STRAY_DROP_INS)} {STRAY_CONFIG} {STRAY_SITE} {APT_SOURCES}").stdout
     return files + memcached + strays
 
 
@@ -79,6 +84,8 @@ def test_check_run_succeeds(drift):
     "djstack.stack.gunicorn : Remove unmanaged drop-ins of the gunicorn service",
     "djstack.stack.gunicorn : Remove unmanaged files of the gunicorn configuration directory",
     "djstack.stack.nginx : Remove unmanaged sites and includes of nginx",
+    "djstack.stack.base : Write Debian's apt sources",
+    "djstack.stack.base : Empty the one-line apt sources list",
 ])
 def test_check_reports_each_change(drift, task):
     assert task in drift.check.changed_tasks()
@@ -108,6 +115,13 @@ def test_normal_run_repairs(drift, host):
 @pytest.mark.parametrize("path", [*STRAY_DROP_INS, STRAY_CONFIG, STRAY_SITE])
 def test_normal_run_removes_what_nobody_manages(drift, host, path):
     assert not host.file(path).exists
+
+
+def test_normal_run_puts_the_security_suite_back_in_the_package_lists(drift, host):
+    codename = host.system_info.codename
+    policy = host.check_output("apt-cache policy")
+    assert f"n={codename}-security,l=Debian-Security" in policy
+    assert "deb http" not in host.file(APT_LIST).content_string
 
 
 def test_services_run_without_the_stray_drop_ins(drift, host):

@@ -69,6 +69,12 @@ def test_static_files_served_by_nginx_with_immutable_cache(host):
         assert "immutable" in response.header("Cache-Control"), path
 
 
+def test_pages_and_static_files_send_one_hsts_policy(host):
+    page = get(host, "/products/").header("Strict-Transport-Security")
+    static_file = get(host, _static_paths(host)[0]).header("Strict-Transport-Security")
+    assert page == static_file == "max-age=31536000; includeSubDomains; preload"
+
+
 def test_gzipped_css_is_the_copy_written_at_deploy(host):
     # Byte for byte the deploy's .gz: nginx compressing on the fly would give other bytes.
     path = _static_paths(host)[0]

@@ -7,7 +7,8 @@ deploy_lock); this script is what stays on the host for the operator:
   check-env     parse an environment file (the template's validation)
   manage        run the release's manage.py with the env file, as the app user
                 (--static-root DIR: with STATIC_ROOT set to DIR, for collectstatic
-                into a staging directory)
+                into a staging directory; --exec: run the arguments as a command
+                instead, in the project directory with the venv first on PATH)
 
 Layout under ROOT (see the role's README):
   releases/<id>/          code of one release, venv/ inside
@@ -122,11 +123,14 @@ def manage_command(root: Path, user: str, project_dir: str, args: Sequence[str])
     args = list(args)
     release_dir = root / "current"
     as_root = False
+    run_exec = False
     static_root = ""
-    while args and args[0] in ("--release", "--as-root", "--static-root"):
+    while args and args[0] in ("--release", "--as-root", "--static-root", "--exec"):
         option = args.pop(0)
         if option == "--as-root":
             as_root = True
+        elif option == "--exec":
+            run_exec = True
         elif option == "--release":
             if not args:
                 raise ReleaseError("--release needs a release id")
@@ -141,6 +145,13 @@ def manage_command(root: Path, user: str, project_dir: str, args: Sequence[str])
     workdir = release_dir / project_dir if project_dir else release_dir
     python = release_dir / "venv" / "bin" / "python"
     argv = [str(python), str(workdir / "manage.py"), *args]
+    if run_exec:
+        if not args or static_root:
+            raise ReleaseError("--exec needs a command, and takes no --static-root")
+        # What `source venv/bin/activate` would give a deploy hook's shell command.
+        env["PATH"] = f"{release_dir / 'venv' / 'bin'}:{_SAFE_PATH}"
+        env["VIRTUAL_ENV"] = str(release_dir / "venv")
+        argv = list(args)
     if static_root:
         # Projects that read it derive other paths from it (the sample app: its manifest's
         # default place); the bootstrap covers those that hard-code STATIC_ROOT.
@@ -166,7 +177,7 @@ def run_manage(root: Path, user: str, project_dir: str, args: Sequence[str]) -> 
         # collectstatic as root: files nginx (others) may read, the app may not write.
         os.umask(0o022)
     os.chdir(command["cwd"])
-    os.execve(command["argv"][0], command["argv"], command["env"])
+    os.execvpe(command["argv"][0], command["argv"], command["env"])
     return 127  # not reached
 
 
