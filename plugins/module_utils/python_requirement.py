@@ -43,8 +43,7 @@ def _pad(version: tuple[int, ...], length: int) -> tuple[int, ...]:
 def _clause_allows(operator: str, target: str, version: tuple[int, ...]) -> bool:
     if target.endswith(".*"):
         prefix = parse_version(target[:-2])
-        matches = version[:len(prefix)] == _pad(prefix, len(prefix)) if len(version) >= len(prefix) \
-            else _pad(version, len(prefix)) == prefix
+        matches = _pad(version, len(prefix))[:len(prefix)] == prefix
         return matches if operator == "==" else not matches
     wanted = parse_version(target)
     length = max(len(wanted), len(version))
