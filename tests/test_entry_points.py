@@ -76,7 +76,7 @@ def test_gunicorn_reload_declares_only_what_it_reads() -> None:
 
 def test_gunicorn_canary_takes_the_service_options_and_its_own() -> None:
     canary, main = set(GUNICORN_SPECS["canary"]["options"]), set(GUNICORN_SPECS["main"]["options"])
-    assert canary == main | {"gunicorn_canary_chdir", "gunicorn_canary_release"}
+    assert canary == main | {"gunicorn_canary_chdir", "gunicorn_canary_venv", "gunicorn_canary_release"}
     assert "gunicorn_expected_release" not in main
 
 

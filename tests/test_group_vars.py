@@ -73,6 +73,21 @@ def test_one_hsts_policy_for_pages_and_files(production, staging):
     assert staging["django_app_hsts"] == staging["nginx_hsts"] == [3600, True, False]
 
 
+def test_one_set_of_probes_for_the_app_and_the_checks(production):
+    assert production["django_app_probes"] == ["/healthz", "/readyz", "X-App-Release"]
+    assert production["gunicorn_probes"] == ["http://localhost/healthz", "http://localhost/readyz", "X-App-Release"]
+    assert production["nginx_probes"] == ["/readyz", "X-App-Release"]
+
+
+def test_moved_probes_move_every_check():
+    config = effective_config("inventory/production", "-e", json.dumps(
+        {"site_readiness_path": "/-/ready", "site_liveness_path": "/-/alive", "site_release_header": "X-Build"}))
+    host = config["web1.example.com"]
+    assert host["django_app_probes"] == ["/-/alive", "/-/ready", "X-Build"]
+    assert host["gunicorn_probes"] == ["http://localhost/-/alive", "http://localhost/-/ready", "X-Build"]
+    assert host["nginx_probes"] == ["/-/ready", "X-Build"]
+
+
 def test_extra_vars_override_everything():
     config = effective_config("inventory/staging", "-e", "site_domain=other.example.org")
     assert config["staging.example.com"]["nginx_server_name"] == "other.example.org"

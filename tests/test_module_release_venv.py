@@ -6,6 +6,8 @@ import os
 import sys
 from pathlib import Path
 
+import pytest
+
 from ansible_collections.djstack.stack.plugins.module_utils import venv as release
 from tests.modrun import run_module
 
@@ -183,3 +185,42 @@ def test_module_refuses_a_pin_too_old_for_the_stack(tmp_path: Path):
     result = run_module("release_venv", _args(root, stack_packages=[GUNICORN]), tmp_path)
     assert result["failed"] is True
     assert "gunicorn==19.9.0" in result["msg"] and "gunicorn>=22.0.0" in result["msg"]
+
+
+# --- a project that installs itself (pyproject.toml) ---------------------------------
+
+PYPROJECT = '[project]\nname = "shop"\nversion = "1.0"\ndependencies = ["Django==5.2.19", "gunicorn==23.0.0"]\n'
+
+
+def _packaged(tmp_path: Path, *releases: str) -> Path:
+    root = tmp_path / "srv"
+    for release_id in releases:
+        (root / "releases" / release_id).mkdir(parents=True)
+        (root / "releases" / release_id / "pyproject.toml").write_text(PYPROJECT)
+    return root
+
+
+def test_pyproject_dependencies_count_as_the_projects(tmp_path: Path):
+    plan = release.plan_venv(_packaged(tmp_path, "r1"), "r1", sys.executable, "", [], [GUNICORN], project=True)
+    assert (plan["added"], plan["provided"]) == ([], ["gunicorn==23.0.0"])
+
+
+def test_a_pyproject_pin_below_the_minimum_is_refused_naming_it(tmp_path: Path):
+    root = _packaged(tmp_path, "r1")
+    (root / "releases" / "r1" / "pyproject.toml").write_text(PYPROJECT.replace("23.0.0", "21.2.0"))
+    with pytest.raises(release.ReleaseError, match=r"^pyproject.toml pin gunicorn==21.2.0, but the stack needs gunicorn>=22.0.0"):
+        release.plan_venv(root, "r1", sys.executable, "", [], [GUNICORN], project=True)
+
+
+def test_a_project_that_installs_itself_reuses_no_venv(tmp_path: Path):
+    root = _packaged(tmp_path, "r1", "r2")
+    one = release.plan_venv(root, "r1", sys.executable, "", [], [GUNICORN], project=True)["key"]
+    two = release.plan_venv(root, "r2", sys.executable, "", [], [GUNICORN], project=True)["key"]
+    assert one != two
+
+
+def test_installing_a_project_without_pyproject_fails_saying_so(tmp_path: Path):
+    root = tmp_path / "srv"
+    (root / "releases" / "r1").mkdir(parents=True)
+    with pytest.raises(release.ReleaseError, match=r"django_app_install_project.*no pyproject.toml"):
+        release.plan_venv(root, "r1", sys.executable, "", [], [], project=True)

@@ -103,3 +103,10 @@ def test_preflight_refuses_a_local_project_the_host_python_cannot_run(tmp_path: 
     assert run.returncode != 0
     assert "Django 6.0 needs Python >= 3.12, but the host's /usr/bin/python3 is Python 3.11" in run.stdout
     assert "Check that the host's Python can run the project" in run.stdout
+
+
+def test_a_django_of_pyprojects_dependencies_is_checked(tmp_path: Path) -> None:
+    (tmp_path / "pyproject.toml").write_text('[project]\nname = "p"\nversion = "1"\ndependencies = ["Django>=6.0"]\n')
+    problems = python_problems(tmp_path, "", "/usr/bin/python3", PY311)
+    assert len(problems) == 1
+    assert problems[0].startswith("pyproject.toml allows Django>=6.0 and Django 6.0 needs Python >= 3.12")

@@ -161,3 +161,18 @@ def test_readme_names_the_distro_of_each_scenario_in_ci():
             re.search(r"Debian 12; ([^()]*?) " + label, text)
         assert listed, label
         assert sorted(re.findall(r"`(\w+)`", listed.group(1))) == planned, (label, listed.group(1))
+
+
+def _interpolated_host_vars(scenario: Path) -> dict[str, dict[str, object]]:
+    text = re.sub(r"\$\{(\w+)(?::-([^}]*))?\}", lambda m: m.group(2) or m.group(1), scenario.read_text())
+    return yaml.safe_load(text)["provisioner"]["inventory"]["host_vars"]
+
+
+def test_readme_lists_exactly_the_variables_the_stock_projects_needed():
+    # The stock scenario deploys two real-world projects with inventory variables alone.
+    needed = set()
+    for variables in _interpolated_host_vars(ROOT / "molecule" / "stock" / "molecule.yml").values():
+        needed |= set(variables)
+    section = README.split("## Deploy your own app", 1)[1].split("\n## ", 1)[0]
+    table = re.findall(r"^\s*\| `(\w+)` \|", section, re.M)
+    assert sorted(table) == sorted(needed)

@@ -39,7 +39,7 @@ def exchange(conn):
     conn.putrequest(spec["method"], spec["path"], skip_host=True, skip_accept_encoding=True)
     if spec["host_header"] is not None:
         conn.putheader("Host", spec["host_header"])
-    body = b"x" * spec["body_size"]
+    body = spec["body"].encode() if spec["body"] is not None else b"x" * spec["body_size"]
     for name, value in spec["headers"]:
         conn.putheader(name, value)
     if body:
@@ -115,6 +115,7 @@ def requests(
     method: str = "GET",
     headers: dict[str, str] | None = None,
     body_size: int = 0,
+    body: str | None = None,
     source: str = "127.0.0.1",
     cafile: str | None = None,
     alpn: tuple[str, ...] = ("http/1.1",),
@@ -124,6 +125,7 @@ def requests(
     """Send `count` identical requests on one connection; an error ends the list early.
 
     sni "" (the default) means the same name as host_header; None sends no server name.
+    body: the request's body as text (else body_size bytes of "x").
     """
     spec = {
         "path": path,
@@ -134,6 +136,7 @@ def requests(
         "method": method,
         "headers": list((headers or {}).items()),
         "body_size": body_size,
+        "body": body,
         "source": source,
         "cafile": cafile,
         "alpn": list(alpn),

@@ -14,7 +14,7 @@ import re
 import tomllib
 from pathlib import Path
 
-from ansible_collections.djstack.stack.plugins.module_utils.venv import declared_requirements
+from ansible_collections.djstack.stack.plugins.module_utils.venv import declared_requirements, pyproject_dependencies
 
 # The oldest Python each Django feature release supports (Django's release notes).
 DJANGO_MIN_PYTHON: dict[tuple[int, int], tuple[int, int]] = {
@@ -105,15 +105,22 @@ def python_problems(root: Path, requirements: str, python: str, version: tuple[i
                 f"or point django_app_python at one that does."
             )
     path = root / requirements if requirements else None
-    if path is not None and path.is_file():
-        django = declared_requirements(path).get("django")
-        floor = _django_floor(django) if django is not None else None
+    # Both places that may name Django: pip has to meet each.
+    for source, declared in (
+        (requirements, declared_requirements(path) if path is not None and path.is_file() else {}),
+        ("pyproject.toml", declared_requirements(None, pyproject_dependencies(pyproject))
+         if pyproject.is_file() else {}),
+    ):
+        django = declared.get("django")
+        if django is None:
+            continue
+        floor = _django_floor(django)
         if floor is not None and version[:2] < floor[1]:
             (series, needed) = floor
             older = [s for s, p in DJANGO_MIN_PYTHON.items() if p <= version[:2]]
             advice = f"pin Django {_dotted(max(older))} (or older)" if older else "pin an older Django"
             problems.append(
-                f"{requirements} allows Django{django} and Django {_dotted(series)} needs Python "
+                f"{source} allows Django{django} and Django {_dotted(series)} needs Python "
                 f">= {_dotted(needed)}, but the host's {python} is Python {_dotted(version)}: "
                 f"{advice}, or use a host with Python >= {_dotted(needed)} (Debian 13 has 3.13)."
             )

@@ -34,17 +34,31 @@ def canonical_name(name: str) -> str:
     return re.sub(r"[-_.]+", "-", name).lower()
 
 
-def declared_requirements(path: Path | None) -> dict[str, str]:
-    """{canonical name: its specifiers} of every requirement the file and its includes name."""
-    found: dict[str, str] = {}
+def pyproject_dependencies(path: Path) -> list[str]:
+    """The requirement strings of pyproject.toml's [project] dependencies ([] without any)."""
+    import tomllib  # Python 3.11+, as on every Debian we support; only projects that have one need it
+
+    with path.open("rb") as handle:
+        dependencies = tomllib.load(handle).get("project", {}).get("dependencies", [])
+    if not isinstance(dependencies, list) or not all(isinstance(d, str) for d in dependencies):
+        raise ReleaseError(f"{path.name}: [project] dependencies must be a list of requirement strings")
+    return dependencies
+
+
+def declared_requirements(path: Path | None, extra: Sequence[str] = ()) -> dict[str, str]:
+    """{canonical name: its specifiers} of every requirement the file and its includes name,
+    and of the `extra` requirement strings (a pyproject's dependencies)."""
+    lines: list[str] = []
     for file in requirement_files(path) if path is not None else []:
-        for line in file.read_text(encoding="utf-8").splitlines():
-            line = line.split(" #", 1)[0].strip()
-            if not line or line.startswith(("#", "-")):
-                continue
-            match = _REQUIREMENT.match(line.split("@", 1)[0] if " @ " in line else line)
-            if match:
-                found[canonical_name(match.group(1))] = match.group(2).strip()
+        lines += file.read_text(encoding="utf-8").splitlines()
+    found: dict[str, str] = {}
+    for line in [*lines, *extra]:
+        line = line.split(" #", 1)[0].strip()
+        if not line or line.startswith(("#", "-")):
+            continue
+        match = _REQUIREMENT.match(line.split("@", 1)[0] if " @ " in line else line)
+        if match:
+            found[canonical_name(match.group(1))] = match.group(2).strip()
     return found
 
 
@@ -67,14 +81,15 @@ def too_old(specifiers: str, minimum: str) -> str:
     return ""
 
 
-def stack_packages(path: Path | None, wanted: Sequence[dict[str, Any]], source: str = "the requirements") -> dict[str, Any]:
+def stack_packages(path: Path | None, wanted: Sequence[dict[str, Any]], source: str = "the requirements",
+                   extra: Sequence[str] = ()) -> dict[str, Any]:
     """Which of the stack's packages the venv needs besides the project's requirements.
 
     Each wanted entry: names (any of them in the requirements provides it), install (the
     requirement to add when none does), minimum (the oldest version the stack works with).
     A project's own pin is kept; one below the minimum is a problem, naming both versions.
     """
-    declared = declared_requirements(path)
+    declared = declared_requirements(path, extra)
     added: list[str] = []
     provided: list[str] = []
     problems: list[str] = []
@@ -159,19 +174,29 @@ def find_venv(root: Path, key: str, exclude: str) -> str:
 
 
 def plan_venv(root: Path, release: str, python: str, requirements: str, extras: Sequence[str],
-              wanted: Sequence[dict[str, Any]] = ()) -> dict[str, Any]:
+              wanted: Sequence[dict[str, Any]] = (), project: bool = False) -> dict[str, Any]:
     """The new release's venv key, a release whose finished venv has that key ("" if none),
     and the packages installed besides the requirements (extras, then what the stack
-    needs and the project does not name)."""
+    needs and the project does not name). With `project`, the release installs itself
+    (pip install of its pyproject.toml): its dependencies count as declared, and its venv
+    holds its own code, so its key is the release's alone and no other venv is reused."""
     release_dir = root / "releases" / release
     path = release_dir / requirements if requirements else None
     if path is not None and not path.is_file():
         raise ReleaseError(f"requirements file {requirements} is missing from the release")
-    stack = stack_packages(path, wanted, source=requirements or "the project")
+    dependencies: list[str] = []
+    if project:
+        pyproject = release_dir / "pyproject.toml"
+        if not pyproject.is_file():
+            raise ReleaseError("the project is to be installed (django_app_install_project), but the release "
+                               "has no pyproject.toml at the top of its tree")
+        dependencies = pyproject_dependencies(pyproject)
+    source = " and ".join(([requirements] if requirements else []) + (["pyproject.toml"] if project else []))
+    stack = stack_packages(path, wanted, source=source or "the project", extra=dependencies)
     if stack["problems"]:
         raise ReleaseError("; ".join(stack["problems"]))
     packages = list(extras) + [p for p in stack["added"] if p not in extras]
-    key = venv_key(python, path, packages, base=release_dir)
+    key = venv_key(python, path, packages + ([f"project:{release}"] if project else []), base=release_dir)
     return {"key": key, "source": find_venv(root, key, exclude=release), "packages": packages,
             "added": stack["added"], "provided": stack["provided"]}
 

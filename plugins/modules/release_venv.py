@@ -73,9 +73,18 @@ options:
         type: str
         default: ""
   reuse:
-    description: Hard-link a venv with the same key; false only plans (projects that install themselves).
+    description: Hard-link a venv with the same key; false only plans.
     type: bool
     default: true
+  project:
+    description:
+      - >-
+        The release installs itself (C(pip install) of the C(pyproject.toml) at its top), so its
+        C([project] dependencies) count as the project's requirements for O(stack_packages).
+      - Its venv then holds the release's own code, so its key is the release's alone and no
+        other release's venv is reused. A release without C(pyproject.toml) fails.
+    type: bool
+    default: false
 attributes:
   check_mode:
     description: Can run in check_mode and return changed status prediction without modifying target.
@@ -179,6 +188,7 @@ def main() -> None:
                 "reason": {"type": "str", "default": ""},
             }},
             "reuse": {"type": "bool", "default": True},
+            "project": {"type": "bool", "default": False},
         },
         supports_check_mode=True,
     )
@@ -192,7 +202,7 @@ def main() -> None:
         if problems:
             module.fail_json(msg=" ".join(problems))
         plan = plan_venv(root, params["release"], params["python"], params["requirements"],
-                         params["extra_packages"], params["stack_packages"])
+                         params["extra_packages"], params["stack_packages"], project=params["project"])
     except (ReleaseError, OSError, ValueError) as exc:
         module.fail_json(msg=str(exc))
     except subprocess.CalledProcessError as exc:
