@@ -73,6 +73,11 @@ def test_one_hsts_policy_for_pages_and_files(production, staging):
     assert staging["django_app_hsts"] == staging["nginx_hsts"] == [3600, True, False]
 
 
+def test_an_hsts_policy_without_preload_accepts_its_warning_only(production, staging):
+    assert production["django_app_silenced_checks"] == []
+    assert staging["django_app_silenced_checks"] == ["security.W021"]
+
+
 def test_one_set_of_probes_for_the_app_and_the_checks(production):
     assert production["django_app_probes"] == ["/healthz", "/readyz", "X-App-Release"]
     assert production["gunicorn_probes"] == ["http://localhost/healthz", "http://localhost/readyz", "X-App-Release"]

@@ -36,6 +36,7 @@ def test_preflight_passes_with_the_defaults(tmp_path: Path) -> None:
     ("memcached_port", 70000),
     ("gunicorn_backlog", 0),
     ("nginx_https_public_port", 0),
+    ("django_app_silenced_checks", ["W021"]),
     ("django_app_readiness_path", "readyz"),
     ("django_app_liveness_path", "/readyz"),
     ("django_app_release_header", "X Release"),

@@ -42,6 +42,16 @@ def test_check_deploy_is_clean(production_env: dict[str, str]) -> None:
     assert json.loads(silenced.stdout) == []
 
 
+def test_an_hsts_policy_without_preload_passes_with_its_warning_silenced(production_env: dict[str, str]) -> None:
+    env = {**production_env, "DJANGO_SECURE_HSTS_PRELOAD": "false"}
+    refused = manage("check", "--deploy", "--fail-level", "WARNING", env=env)
+    assert refused.returncode != 0 and "security.W021" in refused.stderr
+    accepted = manage("check", "--deploy", "--fail-level", "WARNING",
+                      env={**env, "DJANGO_SILENCED_SYSTEM_CHECKS": "security.W021"})
+    assert accepted.returncode == 0, accepted.stdout + accepted.stderr
+    assert "(1 silenced)" in accepted.stdout
+
+
 def test_example_refuses_to_run_with_the_placeholder() -> None:
     result = manage("check", env=clean_env(**load_env_file(EXAMPLE)))
     assert result.returncode != 0
