@@ -37,6 +37,8 @@ def test_preflight_passes_with_the_defaults(tmp_path: Path) -> None:
     ("gunicorn_backlog", 0),
     ("nginx_https_public_port", 0),
     ("django_app_silenced_checks", ["W021"]),
+    ("django_app_settings_module", "mysite.settings"),
+    ("site_project_dir", "src"),
     ("django_app_readiness_path", "readyz"),
     ("django_app_liveness_path", "/readyz"),
     ("django_app_release_header", "X Release"),
