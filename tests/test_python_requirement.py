@@ -99,6 +99,10 @@ def test_release_venv_refuses_before_building(tmp_path: Path):
 
 def test_preflight_refuses_a_local_project_the_host_python_cannot_run(tmp_path: Path):
     project = _project(tmp_path / "project", "Django==6.0.1\n")
+    # A project otherwise fine: its settings and WSGI modules are where the variables say.
+    (project / "demo").mkdir()
+    (project / "demo" / "settings.py").write_text("")
+    (project / "demo" / "wsgi.py").write_text("")
     run = _preflight(tmp_path, django_app_local_path=str(project), django_app_python="/usr/bin/python3")
     assert run.returncode != 0
     assert "Django 6.0 needs Python >= 3.12, but the host's /usr/bin/python3 is Python 3.11" in run.stdout
