@@ -53,6 +53,16 @@ def test_same_file_packs_to_the_same_bytes(static, tmp_path_factory):
     assert (other / "a.css.gz").read_bytes() == (static / "css" / "site.4f1c2a.css.gz").read_bytes()
 
 
+def test_a_matching_copy_another_tool_wrote_is_reused(static):
+    # whitenoise's CompressedManifestStaticFilesStorage writes its own .gz copies during
+    # collectstatic: other bytes than ours (level, header), the same content.
+    copy = static / "css" / "site.4f1c2a.css.gz"
+    theirs = gzip.compress(CSS, compresslevel=6, mtime=1_700_000_000)
+    copy.write_bytes(theirs)
+    assert gz.compress(static) == {"written": [], "removed": [], "kept": 1}
+    assert copy.read_bytes() == theirs
+
+
 def test_file_rewritten_in_place_gets_a_new_copy(static):
     source = static / "css" / "site.4f1c2a.css"
     gz.compress(static)
