@@ -52,3 +52,18 @@ def test_preflight_stops_on_a_bad_value_naming_it(tmp_path: Path, variable: str,
     run = _preflight(tmp_path, **{variable: value})
     assert run.returncode != 0
     assert variable in run.stdout
+
+
+def test_preflight_looks_for_an_installed_projects_modules_under_src(tmp_path: Path) -> None:
+    # manage.py at the top, the package under src/: importable once pip installed it.
+    project = tmp_path / "project"
+    (project / "src" / "shop").mkdir(parents=True)
+    for name in ("settings.py", "wsgi.py"):
+        (project / "src" / "shop" / name).write_text("")
+    (project / "manage.py").write_text("")
+    wiring = {"django_app_local_path": str(project), "django_app_settings_module": "shop.settings",
+              "site_wsgi_app": "shop.wsgi:application", "django_app_requirements_file": ""}
+    refused = _preflight(tmp_path, **wiring)
+    assert refused.returncode != 0 and "shop.settings and shop.wsgi not found" in refused.stdout
+    installed = _preflight(tmp_path, **wiring, django_app_install_project=True)
+    assert installed.returncode == 0, installed.stdout[-3000:]

@@ -23,19 +23,17 @@ RENDER = """
   gather_facts: false
   vars:
     ansible_python_interpreter: "{{ ansible_playbook_python }}"
-    django_app_settings_module: stock.settings
+  # The role's own defaults and file list (django_app_settings_module comes as an extra var).
+  vars_files:
+    - "{{ roles_dir }}/django_app/defaults/main.yml"
+    - "{{ roles_dir }}/django_app/vars/main.yml"
   tasks:
     - name: Render the overlay files
       ansible.builtin.template:
         src: "{{ roles_dir }}/django_app/templates/release/{{ item }}.j2"
         dest: "{{ dest }}/{{ item }}"
         mode: "0644"
-      loop: [djstack_settings.py, djstack_probes.py]
-      vars:
-        # The role's defaults, as the role would see them.
-        django_app_liveness_path: "{{ lookup('djstack.stack.site', 'liveness_path') }}"
-        django_app_readiness_path: "{{ lookup('djstack.stack.site', 'readiness_path') }}"
-        django_app_release_header: "{{ lookup('djstack.stack.site', 'release_header') }}"
+      loop: "{{ _django_app_overlay_files }}"
 """
 
 # Requests the test client sends, then prints as JSON: the whole handler runs, as under gunicorn.
@@ -84,7 +82,8 @@ def project(tmp_path_factory: pytest.TempPathFactory) -> Path:
     (work / "RELEASE").write_text("20261202T170000Z-abc123\n")
     playbook = work / "render.yml"
     playbook.write_text(RENDER)
-    run = run_playbook(str(playbook), "-e", f"dest={work}", "-e", f"roles_dir={ROOT / 'roles'}")
+    run = run_playbook(str(playbook), "-e", f"dest={work}", "-e", f"roles_dir={ROOT / 'roles'}",
+                       "-e", "django_app_settings_module=stock.settings")
     assert run.returncode == 0, run.stdout + run.stderr
     return work
 

@@ -134,13 +134,16 @@ def python_tag(python: str) -> str:
 
 
 def venv_key(python: str, requirements: Path | None, extras: Sequence[str], base: Path | None = None,
-             python_tag: str | None = None) -> str:  # pylint: disable=redefined-outer-name
-    """Identify what a venv would contain: interpreter, requirement files' content, extras.
+             python_tag: str | None = None, project: str = "") -> str:  # pylint: disable=redefined-outer-name
+    """Identify what a venv would contain: interpreter, requirement files' content, extras,
+    and the release whose own code is installed in it (`project`; "" for none).
 
     Equal keys mean a venv can be reused instead of downloading everything again.
     """
     tag = python_tag if python_tag is not None else _python_tag(python)
     parts: dict[str, Any] = {"format": 1, "python": [python, tag], "extras": list(extras)}
+    if project:
+        parts["project"] = project
     if requirements is not None:
         base = base or requirements.parent
         parts["requirements"] = [
@@ -196,7 +199,7 @@ def plan_venv(root: Path, release: str, python: str, requirements: str, extras: 
     if stack["problems"]:
         raise ReleaseError("; ".join(stack["problems"]))
     packages = list(extras) + [p for p in stack["added"] if p not in extras]
-    key = venv_key(python, path, packages + ([f"project:{release}"] if project else []), base=release_dir)
+    key = venv_key(python, path, packages, base=release_dir, project=release if project else "")
     return {"key": key, "source": find_venv(root, key, exclude=release), "packages": packages,
             "added": stack["added"], "provided": stack["provided"]}
 
