@@ -58,7 +58,7 @@ collection: venv
 	$(PY) -m tools.collection build
 
 unit: venv
-	$(PY) -m tools.host tools memcached
+	$(PY) -m tools.host tools memcached nft
 	$(BIN)/pytest -q tests app
 
 molecule: images

@@ -117,7 +117,7 @@ class BenchHost:
         cmd = ["ansible-playbook", "-i", str(INVENTORY), "--vault-password-file", str(VAULT_PASS),
                str(ROOT / "playbooks" / playbook), *(extra or [])]
         env = dict(os.environ, ANSIBLE_CONFIG=str(ROOT / "ansible.cfg"),
-                   ANSIBLE_CALLBACKS_ENABLED="ansible.posix.profile_tasks",
+                   ANSIBLE_CALLBACKS_ENABLED="ansible.posix.profile_tasks,djstack.stack.drift",
                    ANSIBLE_FORCE_COLOR="0")
         print("+", shlex.join(cmd), flush=True)
         log.parent.mkdir(parents=True, exist_ok=True)

@@ -94,6 +94,32 @@ def test_sealed_in_check_mode_changes_nothing(release_dir: Path, tmp_path: Path)
     assert not (release_dir / "venv" / KEY_FILE).exists()
 
 
+def test_sealed_reports_and_repairs_a_chown_and_chmod_of_the_live_release(release_dir: Path, tmp_path: Path):
+    run_module("release_code", _sealed(release_dir), tmp_path)
+    settings = release_dir / "src" / "demo" / "settings.py"
+    os.lchown(settings, 0, 0)  # chown root:root and chmod 0700, as by hand
+    settings.chmod(0o700)
+    check = run_module("release_code", _sealed(release_dir), tmp_path, check=True, diff=True)
+    assert (check["changed"], check["fixed"]) == (True, 1)
+    # 0700 has the owner-execute bit: the seal's executable mode is what it wants then.
+    group = grp.getgrgid(0).gr_name
+    assert check["paths"] == [f"{settings} root:{group} 0700 -> root:{GROUP} 0750"]
+    assert check["diff"]["before"]["ownership"] == f"1 of 10 paths to set to root:{GID} with mode 0750/0640"
+    assert (settings.lstat().st_gid, stat.S_IMODE(settings.lstat().st_mode)) == (0, 0o700)
+    run_module("release_code", _sealed(release_dir), tmp_path)
+    assert (settings.lstat().st_gid, stat.S_IMODE(settings.lstat().st_mode)) == (GID, 0o750)
+    assert run_module("release_code", _sealed(release_dir), tmp_path)["fixed"] == 0
+
+
+def test_sealed_changes_the_owner_of_the_venv_symlinks_not_their_targets(release_dir: Path, tmp_path: Path):
+    python = release_dir / "venv" / "bin" / "python"
+    target = os.stat(python)
+    run_module("release_code", _sealed(release_dir), tmp_path)
+    assert (python.lstat().st_uid, python.lstat().st_gid) == (0, GID)
+    after = os.stat(python)
+    assert (after.st_uid, after.st_gid, after.st_mode) == (target.st_uid, target.st_gid, target.st_mode)
+
+
 def test_sealed_with_an_unknown_group_says_so(release_dir: Path, tmp_path: Path):
     result = run_module("release_code", _sealed(release_dir, group="no-such-group-x"), tmp_path)
     assert result["msg"] == "group no-such-group-x does not exist: create the app account first"

@@ -92,7 +92,7 @@ def ensure() -> int:
 
 # Host tools of the tests and of `make bench`: command that proves it is there -> Debian package.
 HOST_TOOLS = {"debootstrap": "debootstrap", "memcached": "memcached", "wrk": "wrk", "openssl": "openssl",
-              "curl": "curl", "nsenter": "util-linux"}
+              "curl": "curl", "nsenter": "util-linux", "nft": "nftables"}
 
 
 def missing_packages(names: list[str], which: Callable[[str], str | None] = shutil.which) -> list[str]:

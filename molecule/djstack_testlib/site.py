@@ -3,6 +3,7 @@ operator would against a VM, and read what it reports."""
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import subprocess
@@ -27,6 +28,16 @@ class Run:
             if re.search(r"^changed: \[", body, re.M):
                 changed.add(name.strip())
         return changed
+
+    def drift_summary(self) -> list[str]:
+        """The drift report's items (the role drift_report at the end of site.yml), without
+        its heading: empty for a host without drift."""
+        block = self.output.split("Report the drift of this host]", 1)
+        assert len(block) == 2, f"no drift report in:\n{self.output[-3000:]}"
+        match = re.search(r"=> (\{.*?^\})", block[1], re.S | re.M)
+        assert match, f"no drift report result in:\n{block[1][:3000]}"
+        lines = json.loads(match.group(1))["msg"]
+        return [] if lines == ["no drift"] else lines[1:]
 
     def recap(self) -> dict[str, int]:
         """The PLAY RECAP counters of the (single) host."""

@@ -11,11 +11,11 @@ import json
 import os
 import re
 import shutil
-import stat
 import subprocess
 from pathlib import Path
 from typing import Any, Sequence
 
+from ansible_collections.djstack.stack.plugins.module_utils.ownership import own_tree
 from ansible_collections.djstack.stack.plugins.module_utils.releases import ReleaseError, current_id
 
 KEY_FILE = ".djstack-venv-key"
@@ -324,25 +324,6 @@ def finish_code(release: Path, release_id: str, project_dir: str, python: str,
 # --- sealing ---------------------------------------------------------------------
 
 
-def _wanted_mode(st: os.stat_result) -> int | None:
-    """0750 for directories and executables, 0640 for other files; symlinks keep theirs."""
-    if stat.S_ISLNK(st.st_mode):
-        return None
-    if stat.S_ISDIR(st.st_mode):
-        return 0o750
-    return 0o750 if st.st_mode & 0o100 else 0o640
-
-
-def _walk(release: Path) -> list[Path]:
-    paths = []
-    for directory, dirnames, filenames in os.walk(release):
-        here = Path(directory)
-        if here == release:
-            paths.append(here)
-        paths.extend(here / name for name in dirnames + filenames)
-    return paths
-
-
 def seal(release: Path, gid: int, venv_key: str | None = None, check: bool = False) -> dict[str, Any]:
     """root:<app group>, no write for the group, nothing for others (code and venv).
 
@@ -354,28 +335,15 @@ def seal(release: Path, gid: int, venv_key: str | None = None, check: bool = Fal
     key_changed = bool(venv_key) and key_before != venv_key
     if key_changed and not check:
         key_file.write_text(f"{venv_key}\n", encoding="utf-8")
-    paths = _walk(release)
-    fixed = 0
-    for path in paths:
-        st = os.lstat(path)
-        mode = _wanted_mode(st)
-        owner_wrong = (st.st_uid, st.st_gid) != (0, gid)
-        mode_wrong = mode is not None and stat.S_IMODE(st.st_mode) != mode
-        if not (owner_wrong or mode_wrong):
-            continue
-        fixed += 1
-        if check:
-            continue
-        if owner_wrong:
-            os.lchown(path, 0, gid)
-        if mode is not None:
-            os.chmod(path, mode)
+    # Executables keep the bit the app server runs them by; the group (the app) only reads.
+    fix = own_tree(release, uid=0, gid=gid, dir_mode=0o750, file_mode=0o640, exec_mode=0o750, check=check)
+    fixed = fix.fixed
     if key_changed and check and not key_file.exists():
         fixed += 1  # the key file itself, once written
     summary = "{} of {} paths to set to root:{} with mode 0750/0640"
     diff = {
-        "before": {"venv_key": key_before, "ownership": summary.format(fixed, len(paths), gid)},
+        "before": {"venv_key": key_before, "ownership": summary.format(fixed, fix.total, gid)},
         "after": {"venv_key": venv_key if venv_key else key_before,
-                  "ownership": summary.format(0, len(paths), gid)},
+                  "ownership": summary.format(0, fix.total, gid)},
     }
-    return {"changed": key_changed or fixed > 0, "fixed": fixed, "diff": diff}
+    return {"changed": key_changed or fixed > 0, "fixed": fixed, "paths": fix.paths, "diff": diff}

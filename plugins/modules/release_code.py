@@ -86,6 +86,12 @@ fixed:
   description: Paths whose owner or mode was (or would be) set.
   returned: when O(state=sealed)
   type: int
+paths:
+  description: The first 20 of those paths, each with its owner and mode as found and as set.
+  returned: when O(state=sealed)
+  type: list
+  elements: str
+  sample: ["/srv/demo/releases/20261122T101500Z-3f2a9c1d7e4b/manage.py root:root 0700 -> root:demo 0750"]
 """
 
 import grp
