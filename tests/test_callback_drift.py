@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import os
 import subprocess
+import sys
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
@@ -199,6 +200,20 @@ def test_the_readme_line_enables_the_callback_in_a_users_config(tmp_path: Path) 
     run = run_playbook(str(_playbook(tmp_path, _copy(target))), "--check", env={"ANSIBLE_CONFIG": str(config)})
     assert run.returncode == 2, run.stdout[-3000:]
     assert f"1 drifted item on localhost: file {target}" in run.stdout
+
+
+def test_the_role_readmes_play_reports_the_runs_drift(tmp_path: Path) -> None:
+    """The play the role's README tells users to put last, taken from the README as written."""
+    readme = (Path(__file__).resolve().parent.parent / "roles" / "drift_report" / "README.md").read_text()
+    play = readme.split("```yaml\n", 1)[1].split("```", 1)[0]
+    target = tmp_path / "demo.conf"
+    target.write_text("drifted\n")
+    playbook = _playbook(tmp_path, _copy(target), report=False)
+    playbook.write_text(playbook.read_text() + play)
+    run = run_playbook(str(playbook), "--check", "-c", "local", "-e", f"ansible_python_interpreter={sys.executable}",
+                       env=CALLBACK)
+    assert run.returncode == 2, run.stdout[-3000:]
+    assert f"1 drifted item on localhost: file {target} (demo : Write the demo file)" in run.stdout
 
 
 # --- The host variables the callback publishes ----------------------------------------

@@ -170,6 +170,22 @@ def test_a_missing_tree_has_nothing_to_own_in_check_mode(tmp_path: Path):
     assert (result["rc"], result["changed"], result["total"]) == (0, False, 0)
 
 
+def test_an_account_not_yet_created_has_a_missing_tree_nothing_to_own_in_check_mode(tmp_path: Path):
+    """A fresh host's check run: neither the app user nor its media directory exist yet."""
+    result = run_module("owned_tree", _args(tmp_path / "not-yet", owner="no-such-user"), tmp_path, check=True)
+    assert (result["rc"], result["changed"], result["total"]) == (0, False, 0)
+
+
+def test_an_account_not_yet_created_changes_an_existing_tree_in_check_mode(tmp_path: Path):
+    """The app user removed by hand: its tree will change owner once the run recreates it."""
+    top = _tree(tmp_path)
+    before = _state(top)
+    result = run_module("owned_tree", _args(top, owner="no-such-user"), tmp_path, check=True)
+    assert (result["rc"], result["changed"]) == (0, True)
+    assert result["msg"] == "user no-such-user does not exist: create the app account first: in a run, the account comes first"
+    assert _state(top) == before
+
+
 @pytest.mark.parametrize("value", ["750x", "0800", 488])
 def test_a_mode_that_is_no_quoted_octal_string_fails(tmp_path: Path, value: object):
     result = run_module("owned_tree", _args(_tree(tmp_path), dir_mode=value), tmp_path)

@@ -2,10 +2,10 @@
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Owners and modes of a whole tree as desired state: one walk, one lstat per entry.
 
-Used by the owned_tree module and by the release seal (venv.seal), so both compare and
-fix the same way. Some trees are writable by the app (uploads, the SQLite directory),
-and this runs as root: an entry swapped for a symlink between the listing and the fix
-must not hand root's chown or chmod to its target. So entries are reached through the
+Used by the owned_tree module (releases, static, media, the database). Some trees are
+writable by the app (uploads, the SQLite directory), and this runs as root: an entry
+swapped for a symlink between the listing and the fix must not hand root's chown or
+chmod to its target. So entries are reached through the
 file descriptor of their directory (os.fwalk), owners are set without following the last
 component, and modes are set through a descriptor opened with O_NOFOLLOW.
 """

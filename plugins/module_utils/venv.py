@@ -1,7 +1,7 @@
 # Copyright (c) 2026 djstack maintainers
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """A release's code and venv on the target host: the venv key, reuse by hard links,
-the RELEASE files and bytecode, and the final ownership ("seal")."""
+the RELEASE files and bytecode, and the key that marks the venv complete."""
 
 from __future__ import annotations
 
@@ -15,7 +15,6 @@ import subprocess
 from pathlib import Path
 from typing import Any, Sequence
 
-from ansible_collections.djstack.stack.plugins.module_utils.ownership import own_tree
 from ansible_collections.djstack.stack.plugins.module_utils.releases import ReleaseError, current_id
 
 KEY_FILE = ".djstack-venv-key"
@@ -324,26 +323,12 @@ def finish_code(release: Path, release_id: str, project_dir: str, python: str,
 # --- sealing ---------------------------------------------------------------------
 
 
-def seal(release: Path, gid: int, venv_key: str | None = None, check: bool = False) -> dict[str, Any]:
-    """root:<app group>, no write for the group, nothing for others (code and venv).
-
-    The venv key is written here, after a successful install: a venv without it is
-    unfinished and never reused.
-    """
+def mark_complete(release: Path, venv_key: str, check: bool = False) -> dict[str, Any]:
+    """Write the venv key, after a successful install: a venv without it is unfinished and
+    never reused."""
     key_file = release / "venv" / KEY_FILE
     key_before = _read(key_file).strip()
-    key_changed = bool(venv_key) and key_before != venv_key
-    if key_changed and not check:
+    changed = key_before != venv_key
+    if changed and not check:
         key_file.write_text(f"{venv_key}\n", encoding="utf-8")
-    # Executables keep the bit the app server runs them by; the group (the app) only reads.
-    fix = own_tree(release, uid=0, gid=gid, dir_mode=0o750, file_mode=0o640, exec_mode=0o750, check=check)
-    fixed = fix.fixed
-    if key_changed and check and not key_file.exists():
-        fixed += 1  # the key file itself, once written
-    summary = "{} of {} paths to set to root:{} with mode 0750/0640"
-    diff = {
-        "before": {"venv_key": key_before, "ownership": summary.format(fixed, fix.total, gid)},
-        "after": {"venv_key": venv_key if venv_key else key_before,
-                  "ownership": summary.format(0, fix.total, gid)},
-    }
-    return {"changed": key_changed or fixed > 0, "fixed": fixed, "paths": fix.paths, "diff": diff}
+    return {"changed": changed, "diff": {"before": {"venv_key": key_before}, "after": {"venv_key": venv_key}}}

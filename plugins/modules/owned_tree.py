@@ -168,12 +168,22 @@ def main() -> None:
     result: dict[str, Any] = {"changed": False, "path": str(top), "fixed": 0, "total": 0, "paths": []}
     try:
         modes = {name: parse_mode(name, params[name]) for name in ("dir_mode", "file_mode", "exec_mode")}
-        uid, gid = ids(params["owner"], params["group"])
-    except (ValueError, UnknownAccount) as exc:
+    except ValueError as exc:
         module.fail_json(msg=str(exc), **result)
+    missing = not top.exists() and not top.is_symlink()
+    try:
+        uid, gid = ids(params["owner"], params["group"])
+    except UnknownAccount as exc:
+        # In check mode the task creating the account only reported that it would: the
+        # tree is nothing to own yet, or all of it will change owner once it exists.
+        if not module.check_mode:
+            module.fail_json(msg=str(exc), **result)
+        if not missing:
+            result.update(changed=True, msg=f"{exc}: in a run, the account comes first")
+        module.exit_json(**result)
     # A tree that is not there is a mistake in the play (the task creating it comes first).
     # In check mode that task only reported it would create it: nothing to own yet.
-    if not top.exists() and not top.is_symlink():
+    if missing:
         if module.check_mode:
             module.exit_json(**result)
         module.fail_json(msg=f"{top} does not exist: create it before owning it", **result)

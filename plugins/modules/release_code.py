@@ -6,16 +6,16 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 ---
 module: release_code
-short_description: Finish and seal the code of a django_app release
+short_description: Finish the code of a django_app release and mark its venv complete
 description:
   - O(state=prepared) writes the release id into C(RELEASE) at the top of the release and next to
     C(manage.py) (the app reads that one), then precompiles the code with O(python), since the app
     cannot write C(__pycache__) into its read-only code. A file that does not compile (e.g. a
     template named C(.py)) is not fatal (RV(compile_errors)), C(check --deploy) imports what the
     project really uses.
-  - O(state=sealed) writes O(venv_key) into the venv (a venv without it is unfinished and never
-    reused), then makes everything owned by root and O(group), directories and executables 0750, other files
-    0640, so the app reads its code and venv and writes neither.
+  - O(state=complete) writes O(venv_key) into the venv once the install succeeded; a venv
+    without it is unfinished and never reused. Owners and modes of the release are
+    M(djstack.stack.owned_tree)'s.
 version_added: 0.1.0
 author:
   - djstack maintainers (@djstack)
@@ -25,9 +25,9 @@ options:
     type: path
     required: true
   state:
-    description: V(prepared) for the RELEASE files and bytecode, V(sealed) for the venv key and ownership.
+    description: V(prepared) for the RELEASE files and bytecode, V(complete) for the venv key.
     type: str
-    choices: [prepared, sealed]
+    choices: [prepared, complete]
     required: true
   release_id:
     description: The release id written into the RELEASE files (required with O(state=prepared)).
@@ -40,22 +40,18 @@ options:
     description: The interpreter that compiles the code (the one the venv is built with).
     type: path
     default: /usr/bin/python3
-  group:
-    description: The app's group, owning group of every file (required with O(state=sealed)).
-    type: str
   venv_key:
-    description: The venv key written into C(venv/.djstack-venv-key); empty writes none.
+    description: The venv key written into C(venv/.djstack-venv-key) (required with O(state=complete)).
     type: str
-    default: ""
 attributes:
   check_mode:
     description: Can run in check_mode and return changed status prediction without modifying target.
     support: full
-    details: Reports the RELEASE files, the sources without fresh bytecode and the paths to re-own; writes nothing.
+    details: Reports the RELEASE files, the sources without fresh bytecode and the venv key; writes nothing.
   diff_mode:
     description: Will return details on what has changed (or possibly needs changing in check_mode), when in diff mode.
     support: full
-    details: The RELEASE files' content, or the venv key and a count of the paths to re-own.
+    details: The RELEASE files' content, or the venv key.
 """
 
 EXAMPLES = r"""
@@ -65,11 +61,10 @@ EXAMPLES = r"""
     state: prepared
     release_id: 20261122T101500Z-3f2a9c1d7e4b
 
-- name: Mark the venv complete and make the release read-only to the app
+- name: Mark the venv complete
   djstack.stack.release_code:
     path: /srv/demo/releases/20261122T101500Z-3f2a9c1d7e4b
-    state: sealed
-    group: demo
+    state: complete
     venv_key: 9e8d...
 """
 
@@ -82,40 +77,28 @@ compiled:
   description: Bytecode files written (in check mode, sources that would be compiled).
   returned: when O(state=prepared)
   type: int
-fixed:
-  description: Paths whose owner or mode was (or would be) set.
-  returned: when O(state=sealed)
-  type: int
-paths:
-  description: The first 20 of those paths, each with its owner and mode as found and as set.
-  returned: when O(state=sealed)
-  type: list
-  elements: str
-  sample: ["/srv/demo/releases/20261122T101500Z-3f2a9c1d7e4b/manage.py root:root 0700 -> root:demo 0750"]
 """
 
-import grp
 import subprocess
 from pathlib import Path
 
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.djstack.stack.plugins.module_utils.releases import ReleaseError
-from ansible_collections.djstack.stack.plugins.module_utils.venv import finish_code, seal
+from ansible_collections.djstack.stack.plugins.module_utils.venv import finish_code, mark_complete
 
 
 def main() -> None:
     module = AnsibleModule(
         argument_spec={
             "path": {"type": "path", "required": True},
-            "state": {"type": "str", "required": True, "choices": ["prepared", "sealed"]},
+            "state": {"type": "str", "required": True, "choices": ["prepared", "complete"]},
             "release_id": {"type": "str"},
             "project_dir": {"type": "str", "default": ""},
             "python": {"type": "path", "default": "/usr/bin/python3"},
-            "group": {"type": "str"},
-            "venv_key": {"type": "str", "default": "", "no_log": False},
+            "venv_key": {"type": "str", "no_log": False},
         },
-        required_if=[("state", "prepared", ("release_id",)), ("state", "sealed", ("group",))],
+        required_if=[("state", "prepared", ("release_id",)), ("state", "complete", ("venv_key",))],
         supports_check_mode=True,
     )
     params = module.params
@@ -127,11 +110,7 @@ def main() -> None:
             result = finish_code(path, params["release_id"], params["project_dir"], params["python"],
                                  check=module.check_mode)
         else:
-            try:
-                gid = grp.getgrnam(params["group"]).gr_gid
-            except KeyError:
-                module.fail_json(msg=f"group {params['group']} does not exist: create the app account first")
-            result = seal(path, gid, params["venv_key"] or None, check=module.check_mode)
+            result = mark_complete(path, params["venv_key"], check=module.check_mode)
     except (ReleaseError, OSError) as exc:
         module.fail_json(msg=str(exc))
     except subprocess.CalledProcessError as exc:

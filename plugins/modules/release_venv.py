@@ -11,7 +11,7 @@ description:
   - Computes the venv key of the release O(release) under O(root)/releases
     (SHA-256 of the interpreter and its bytecode tag, the requirements file and every file it
     includes with C(-r)/C(-c), and the extra packages).
-  - Finds a release whose finished venv (sealed by M(djstack.stack.release_code)) carries that key,
+  - Finds a release whose finished venv (marked complete by M(djstack.stack.release_code)) carries that key,
     the current release first, then the newest.
   - With O(reuse), hard-links that venv into the release; scripts in C(venv/bin) and C(pyvenv.cfg)
     that name the old path are rewritten as new files, so the clone keeps working after the release
