@@ -249,3 +249,29 @@ def test_a_failure_after_its_own_switch_says_it_was_switched_to_and_what_serves(
     assert f"Serving now: release {story.releases['v6']}" in run.output
     assert "not switched to" not in run.output
 
+
+
+@pytest.fixture(scope="module")
+def in_maintenance(story, self_switched, host, tmp_path_factory) -> tuple[Run, load.Tally]:
+    """A deploy with release_maintenance: the site answers 503 until it ends (last in the story)."""
+    load.start(host, DOMAIN, ["/about/"], connections=2)
+    try:
+        run = run_site("-e", f"django_app_local_path={_version(tmp_path_factory.mktemp('v8'), 'v8')}",
+                       "-e", "release_maintenance=true", playbook=DEPLOY)
+    finally:
+        tally = load.stop(host)
+    return run, tally
+
+
+def test_a_deploy_in_maintenance_answers_503_with_retry_after_while_it_runs(in_maintenance):
+    run, tally = in_maintenance
+    assert run.rc == 0, run.output[-4000:]
+    assert tally.statuses.get("503", 0) > 0, tally
+    assert set(tally.statuses) <= {"200", "503"} and not tally.errors, tally
+
+
+def test_after_a_deploy_in_maintenance_the_new_release_serves(in_maintenance, story, host):
+    response = nginx.request(host, "/about/", host_header=DOMAIN)
+    assert response.status == 200
+    assert response.header("X-App-Release") not in (story.releases["v6"], story.releases["v2"])
+    assert not host.file("/etc/nginx/djstack-maintenance/demo.on").exists

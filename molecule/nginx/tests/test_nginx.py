@@ -44,6 +44,8 @@ SECURITY_HEADERS = {
 }
 CONVERGE = Path(__file__).resolve().parent.parent / "converge.yml"
 DEPLOY_CHECK = Path(__file__).resolve().parent.parent / "deploy_check.yml"
+# The README's command for maintenance mode, as users run it: the collection's playbook.
+MAINTENANCE = "djstack.stack.maintenance"
 # nginx_verify_socket for nginx_site_name demo: where the deploy checks reach the site.
 VERIFY_SOCKET = "/run/nginx-verify/demo.sock"
 ACCESS_LOG = "/var/log/nginx/access.log"
@@ -119,7 +121,7 @@ def _eventually(check: Callable[[], bool], attempts: int = 40, pause: float = 0.
     return False
 
 
-def _converge(extra_vars: dict | None = None, *args: str, playbook: Path = CONVERGE) -> subprocess.CompletedProcess:
+def _converge(extra_vars: dict | None = None, *args: str, playbook: Path | str = CONVERGE) -> subprocess.CompletedProcess:
     """Run one of the scenario's playbooks (converge.yml by default) from the controller against the instance."""
     argv = [
         str(Path(sys.executable).with_name("ansible-playbook")),
@@ -559,6 +561,111 @@ def test_logs_keep_flowing_after_rotation_and_restart(host):
     assert host.run("systemctl restart nginx").rc == 0
     assert request(host, f"/after-restart-{marker}").status == 200
     assert _eventually(lambda: f"/after-restart-{marker}" in host.file("/var/log/nginx/access.log").content_string)
+
+
+def test_logs_beyond_the_days_kept_are_removed(host):
+    # vars.yml keeps 3: each forced rotation of a non-empty log adds one, the oldest goes.
+    for _ in range(5):
+        request(host, f"/rotation-{_marker()}")
+        assert _eventually(lambda: host.file("/var/log/nginx/access.log").size > 0)
+        assert host.run("logrotate --force /etc/logrotate.d/nginx").rc == 0
+    kept = host.check_output("ls /var/log/nginx | grep '^access\\.log\\.' || true").split()
+    assert sorted(kept) == ["access.log.1", "access.log.2.gz", "access.log.3.gz"]
+
+
+def test_a_log_past_the_size_limit_is_rotated_before_its_day(host):
+    # A state file that has just seen the log: only the size (vars.yml: 64k) can rotate it.
+    state = "/root/logrotate.size-test.status"
+    host.run(f"rm -f {state}")
+    assert host.run(f"logrotate --state {state} /etc/logrotate.d/nginx").rc == 0
+    request(host, f"/small-{_marker()}")
+    assert host.run(f"logrotate --state {state} /etc/logrotate.d/nginx").rc == 0
+    assert "/small-" in host.file("/var/log/nginx/access.log").content_string
+    host.check_output("head -c 70000 /dev/zero | tr '\\0' x >> /var/log/nginx/access.log")
+    assert host.run(f"logrotate --state {state} /etc/logrotate.d/nginx").rc == 0
+    assert host.file("/var/log/nginx/access.log").size < 65536
+    request(host, f"/after-size-rotation-{_marker()}")
+    assert _eventually(lambda: "/after-size-rotation-" in host.file("/var/log/nginx/access.log").content_string)
+
+
+# --- Maintenance mode (playbooks/maintenance.yml) ------------------------------------------
+
+
+def _switch_maintenance(state: str) -> None:
+    result = _converge({"maintenance": state}, playbook=MAINTENANCE)
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+
+
+class TestMaintenance:
+    """While the switch is on (vars.yml: Retry-After 120, 127.0.0.2 allowed)."""
+
+    @pytest.fixture(scope="class", autouse=True)
+    def maintenance(self, host):
+        before = _config_checksums(host)
+        _switch_maintenance("on")
+        yield before
+        _switch_maintenance("off")
+
+    def test_pages_answer_503_with_retry_after_and_the_page(self, host):
+        response = request(host, f"/shop/{_marker()}/")
+        assert (response.status, response.header("Retry-After")) == (503, "120")
+        assert response.header("Cache-Control") == "no-store"
+        assert b"<h1>Down for maintenance</h1>" in response.body
+        assert not _from_app(response)
+
+    def test_a_post_answers_503_and_never_reaches_the_app(self, host):
+        marker = _marker()
+        response = request(host, f"/upload/{marker}/", method="POST", body="a=1")
+        assert (response.status, response.header("Retry-After")) == (503, "120")
+        assert marker not in host.file(UPSTREAM_LOG).content_string
+
+    def test_static_files_answer_503_too(self, host):
+        assert request(host, HASHED_CSS).status == 503
+
+    def test_the_503_carries_the_security_headers(self, host):
+        response = request(host, "/")
+        assert {name: response.header(name) for name in SECURITY_HEADERS} == SECURITY_HEADERS
+
+    @pytest.mark.parametrize("path", ["/healthz", "/readyz"])
+    def test_the_probes_still_reach_the_app(self, host, path):
+        response = request(host, path)
+        assert (response.status, _from_app(response)) == (200, True)
+
+    def test_an_allowed_address_sees_the_site(self, host):
+        response = request(host, "/", source="127.0.0.2")
+        assert (response.status, _from_app(response)) == (200, True)
+
+    def test_the_deploy_checks_socket_sees_the_site(self, host):
+        assert _over_unix_socket(host, "/") == [200]
+
+    def test_switching_needs_no_reload(self, host):
+        # A reload would start new workers: the same ones answer before and after.
+        workers = _workers(host)
+        _switch_maintenance("off")
+        assert request(host, "/").status == 200
+        _switch_maintenance("on")
+        assert request(host, "/").status == 503
+        assert _workers(host) == workers
+
+    def test_switching_twice_changes_nothing(self, host):
+        result = _converge({"maintenance": "on"}, playbook=MAINTENANCE)
+        assert "changed=0" in result.stdout, result.stdout[-3000:]
+
+
+def test_after_maintenance_the_site_serves_and_no_config_change_is_left(host):
+    """Runs after TestMaintenance switched the site off again."""
+    assert not host.file("/etc/nginx/djstack-maintenance/demo.on").exists
+    response = request(host, "/")
+    assert (response.status, _from_app(response)) == (200, True)
+    result = _converge()
+    assert result.returncode == 0 and "changed=0" in result.stdout, result.stdout[-3000:]
+
+
+def test_an_unknown_switch_value_fails_naming_the_choices(host):
+    result = _converge({"maintenance": "maybe"}, playbook=MAINTENANCE)
+    assert result.returncode != 0
+    output = result.stdout + result.stderr
+    assert "nginx_maintenance_state must be one of: on, off, got: maybe" in output, output[-3000:]
 
 
 # --- Configuration changes (ansible-playbook from the controller) ------------------------
