@@ -1,5 +1,5 @@
-"""The postgresql Molecule scenario runs on the shared base's platform, plus a memory
-limit: Molecule replaces the platforms list whole, so molecule.yml holds a copy."""
+"""The postgresql Molecule scenario runs on the shared base's platform with a memory
+limit, which the matrix passes to the platform's `memory`."""
 
 from __future__ import annotations
 
@@ -7,16 +7,21 @@ from pathlib import Path
 
 import yaml
 
+from tools import matrix
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def _platforms(path: Path) -> list[dict]:
-    return yaml.safe_load(path.read_text())["platforms"]
+def test_the_scenario_declares_a_memory_limit_the_matrix_passes_on(tmp_path):
+    assert matrix.scenario_memory("postgresql") == "1g"
+    assert matrix.job_env(matrix.Job("postgresql", "debian12"), tmp_path, None)["DJSTACK_MEMORY"] == "1g"
 
 
-def test_platform_is_the_bases_plus_a_memory_limit():
-    base = _platforms(ROOT / ".config" / "molecule" / "config.yml")
-    scenario = _platforms(ROOT / "molecule" / "postgresql" / "molecule.yml")
-    assert len(scenario) == len(base) == 1
-    assert scenario[0]["memory"] == "1g"
-    assert {k: v for k, v in scenario[0].items() if k != "memory"} == base[0]
+def test_the_scenario_keeps_the_shared_platform():
+    assert "platforms" not in yaml.safe_load((ROOT / "molecule" / "postgresql" / "molecule.yml").read_text())
+    base = yaml.safe_load((ROOT / ".config" / "molecule" / "config.yml").read_text())["platforms"]
+    assert base[0]["memory"] == "${DJSTACK_MEMORY:-0}"
+
+
+def test_other_scenarios_have_no_limit(tmp_path):
+    assert matrix.job_env(matrix.Job("memcached", "debian12"), tmp_path, None)["DJSTACK_MEMORY"] == "0"

@@ -48,14 +48,26 @@ def discover_scenarios(molecule_dir: Path = MOLECULE_DIR) -> list[str]:
     return sorted(p.parent.name for p in molecule_dir.glob("*/molecule.yml"))
 
 
+def _header(scenario: str, key: str, molecule_dir: Path | None) -> str | None:
+    """The value of a `# djstack-<key>: <value>` line at the top of a scenario's molecule.yml."""
+    text = ((molecule_dir or MOLECULE_DIR) / scenario / "molecule.yml").read_text()
+    for line in text.splitlines():
+        if line.startswith(f"# djstack-{key}:"):
+            return line.split(":", 1)[1].strip()
+    return None
+
+
 def scenario_weight(scenario: str, molecule_dir: Path | None = None) -> int:
     """A scenario may declare `# djstack-weight: N` (its rough minutes) so the
     longest ones start first and the pool finishes together."""
-    text = ((molecule_dir or MOLECULE_DIR) / scenario / "molecule.yml").read_text()
-    for line in text.splitlines():
-        if line.startswith("# djstack-weight:"):
-            return int(line.split(":", 1)[1])
-    return 1
+    return int(_header(scenario, "weight", molecule_dir) or 1)
+
+
+def scenario_memory(scenario: str, molecule_dir: Path | None = None) -> str:
+    """A scenario may declare `# djstack-memory: 1g`, the container's memory limit (the
+    shared platform's `memory`, DJSTACK_MEMORY): for roles sized from the host's limits.
+    "0" is docker's "no limit"."""
+    return _header(scenario, "memory", molecule_dir) or "0"
 
 
 def plan(scenarios: Sequence[str], distros: Sequence[str], split: bool = False) -> list[Job]:
@@ -73,6 +85,7 @@ def plan(scenarios: Sequence[str], distros: Sequence[str], split: bool = False) 
 def job_env(job: Job, log_dir: Path, image: str | None) -> dict[str, str]:
     env = dict(os.environ)
     env["DJSTACK_DISTRO"] = job.distro
+    env["DJSTACK_MEMORY"] = scenario_memory(job.scenario)
     env["DJSTACK_IMAGE"] = image or DISTROS[job.distro].image
     env["MOLECULE_EPHEMERAL_DIRECTORY"] = str(log_dir / "ephemeral" / f"{job.scenario}-{job.distro}")
     env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"
