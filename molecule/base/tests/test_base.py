@@ -1,6 +1,8 @@
 """The base system: packages, upgrades, time, locale, firewall, trust store, journald."""
 
+import json
 import re
+import uuid
 
 import pytest
 
@@ -129,3 +131,100 @@ def test_extra_ca_trusted(host):
 def test_journald_limits(host):
     out = host.check_output("systemd-analyze cat-config systemd/journald.conf")
     assert "SystemMaxUse=123M" in out
+
+
+# journald's "System Journal (...) is X, max Y" entry, logged each time it opens the journal.
+JOURNAL_USAGE_MESSAGE_ID = "ec387f577b844b8fa948f33cad9a75e6"
+MIB = 1024 * 1024
+SMALL_MAX_USE = 4 * MIB
+SMALL_DROP_IN = "/etc/systemd/journald.conf.d/zz-test.conf"
+
+
+def _journal_dir(host) -> str:
+    return f"/var/log/journal/{host.file('/etc/machine-id').content_string.strip()}"
+
+
+def _archived_files(host) -> set[str]:
+    return set(host.check_output(f"find {_journal_dir(host)} -name '*@*.journal'").split())
+
+
+def _log(host, marker: str) -> None:
+    host.check_output(f"echo {marker} | systemd-cat -t djstack-test && timeout 20 journalctl --sync")
+
+
+def _found(host, marker: str, source: str = "") -> bool:
+    return marker in host.run(f"journalctl {source} -q -o cat MESSAGE={marker}").stdout.split()
+
+
+def _restart_journald(host) -> None:
+    # reset-failed clears the unit's start limit (5 in 10 s), which back-to-back test runs would hit.
+    host.check_output("systemctl reset-failed systemd-journald && systemctl restart systemd-journald")
+
+
+def _running_max_use(host) -> int:
+    """SystemMaxUse as the journald running now applies it (its usage entry's MAX_USE)."""
+    invocation = host.check_output("systemctl show -P InvocationID systemd-journald")
+    entry = host.check_output(f"journalctl -o json -n 1 MESSAGE_ID={JOURNAL_USAGE_MESSAGE_ID} "
+                              f"'JOURNAL_NAME=System Journal' _SYSTEMD_INVOCATION_ID={invocation}")
+    assert entry, f"journald (invocation {invocation}) logged no usage entry for the system journal"
+    return int(json.loads(entry)["MAX_USE"])
+
+
+def test_journal_is_persistent(host):
+    # Storage=auto with /var/log/journal present: SystemMaxUse, not RuntimeMaxUse, is the limit that applies.
+    machine_id = host.file("/etc/machine-id").content_string.strip()
+    assert host.file(f"/var/log/journal/{machine_id}/system.journal").is_file
+    assert not host.file(f"/run/log/journal/{machine_id}/system.journal").exists
+
+
+def test_running_journald_applies_the_size_limit(host):
+    assert _running_max_use(host) == 123 * MIB
+
+
+def test_rotate_archives_the_active_journal_file(host):
+    marker = f"djstack-before-rotate-{uuid.uuid4().hex}"
+    _log(host, marker)
+    before = _archived_files(host)
+    host.check_output("timeout 20 journalctl --rotate")
+    new = _archived_files(host) - before
+    assert len(new) == 1, new
+    assert _found(host, marker, f"--file {new.pop()}")
+
+
+def test_logging_continues_in_a_new_active_file_after_rotation(host):
+    host.check_output("timeout 20 journalctl --rotate")
+    marker = f"djstack-after-rotate-{uuid.uuid4().hex}"
+    _log(host, marker)
+    assert _found(host, marker, f"--file {_journal_dir(host)}/system.journal")
+
+
+@pytest.fixture
+def overfilled_small_journal(host):
+    """journald restarted with a 4 MiB SystemMaxUse, then fed about twice that in incompressible
+    lines between two markers and rotated: what is left is what journald itself chose to keep."""
+    try:
+        host.check_output(f"printf '[Journal]\\nSystemMaxUse=4M\\nSystemMaxFileSize=512K\\n' > {SMALL_DROP_IN}")
+        _restart_journald(host)
+        assert _running_max_use(host) == SMALL_MAX_USE
+        first, last = (f"djstack-{end}-{uuid.uuid4().hex}" for end in ("first", "last"))
+        # 32 KB lines: few enough entries to stay far below journald's rate limit.
+        host.check_output(f"{{ echo {first}; head -c 8M /dev/urandom | base64 -w 32000; echo {last}; }} "
+                          "| systemd-cat -t djstack-fill && timeout 20 journalctl --sync "
+                          "&& timeout 20 journalctl --rotate")
+        yield first, last
+    finally:
+        host.check_output(f"rm -f {SMALL_DROP_IN}")
+        _restart_journald(host)
+
+
+def test_journald_keeps_the_journal_within_system_max_use(host, overfilled_small_journal):
+    # Disk blocks of every journal file, active ones included: what journald counts against the limit.
+    listing = host.check_output(f"find {_journal_dir(host)} -name '*.journal*' -printf '%b %f\\n'")
+    used = sum(int(line.split()[0]) * 512 for line in listing.splitlines())
+    assert used <= SMALL_MAX_USE, listing
+
+
+def test_journald_drops_the_oldest_entries_to_stay_within_the_limit(host, overfilled_small_journal):
+    first, last = overfilled_small_journal
+    assert not _found(host, first)
+    assert _found(host, last)
