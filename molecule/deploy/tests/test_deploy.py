@@ -4,12 +4,14 @@ The module plays one story on a host converged with release 1 (the sample app):
 v2 under load, a v3 whose migration fails, a v4 that is not ready, a release whose
 pages answer 500 while its /readyz is fine ("broken-pages"), a v5 whose check
 through nginx fails after the switch, two rollbacks, the host lock and keep-N
-pruning. Each test asserts one behaviour of that story.
+pruning, a deploy in maintenance, then a v9 whose migration deletes data and the
+restore of its pre-migrate backup. Each test asserts one behaviour of that story.
 """
 
 from __future__ import annotations
 
 import json
+import shlex
 import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,6 +24,9 @@ DOMAIN = "demo.localhost"
 APP_ROOT = "/srv/demo"
 DEPLOY = ROOT / "playbooks" / "deploy.yml"
 ROLLBACK = ROOT / "playbooks" / "rollback.yml"
+RESTORE = ROOT / "playbooks" / "restore.yml"
+BACKUPS = "/var/backups/djstack/demo"
+WITNESS = "0 restore witness"
 LOCK = "/run/lock/djstack.lock"
 LOAD_PATHS = ["/products/", "/readyz", "/about/"]
 IGNORE = shutil.ignore_patterns("__pycache__", ".pytest_cache", "staticfiles", "staticfiles.json", "media",
@@ -275,3 +280,94 @@ def test_after_a_deploy_in_maintenance_the_new_release_serves(in_maintenance, st
     assert response.status == 200
     assert response.header("X-App-Release") not in (story.releases["v6"], story.releases["v2"])
     assert not host.file("/etc/nginx/djstack-maintenance/demo.on").exists
+
+
+def _destructive_migration(tree: Path) -> None:
+    """A release whose migration deletes data: what a rollback cannot undo."""
+    (tree / "catalog" / "migrations" / "0002_drop_witness.py").write_text(
+        "from django.db import migrations\n\n\n"
+        "def drop(apps, schema_editor):\n"
+        f"    apps.get_model('catalog', 'Product').objects.filter(name={WITNESS!r}).delete()\n\n\n"
+        "class Migration(migrations.Migration):\n"
+        "    dependencies = [('catalog', '0001_initial')]\n"
+        "    operations = [migrations.RunPython(drop, migrations.RunPython.noop)]\n")
+
+
+def _manage_shell(host, code: str) -> str:
+    return host.check_output(f"{APP_ROOT}/bin/manage shell --command {shlex.quote(code)}")
+
+
+def _listed(host) -> dict:
+    return nginx.request(host, "/api/products/", host_header=DOMAIN).json()
+
+
+def _backups(host) -> list[dict]:
+    return json.loads(host.check_output(f"python3 -I /usr/local/lib/djstack/site_backup.py list --root {BACKUPS}"))
+
+
+@pytest.fixture(scope="module")
+def restored(story, in_maintenance, host, tmp_path_factory) -> dict:
+    """v9 deletes a product in its migration; restore.yml -e release=<v9> under load (last in the story)."""
+    seen: dict = {"before_v9": _serving(host)}
+    _manage_shell(host, "from catalog.models import Product; "
+                        f"Product.objects.create(name={WITNESS!r}, slug='restore-witness', price=1)")
+    _manage_shell(host, "from django.core.cache import cache; cache.clear()")
+    seen["listed_before"] = _listed(host)
+    v9 = _version(tmp_path_factory.mktemp("v9"), "v9")
+    _destructive_migration(v9)
+    run = run_site("-e", f"django_app_local_path={v9}", playbook=DEPLOY)
+    assert run.rc == 0, run.output[-4000:]
+    seen["v9"] = _serving(host)
+    seen["backups_after_v9"] = _backups(host)
+    _manage_shell(host, "from django.core.cache import cache; cache.clear()")
+    seen["listed_after_v9"] = _listed(host)
+    load.start(host, DOMAIN, ["/about/"], connections=2)
+    try:
+        seen["run"] = run_site("-e", f"release={seen['v9']}", playbook=RESTORE)
+    finally:
+        seen["load"] = load.stop(host)
+    seen["serving"] = _serving(host)
+    seen["listed_after"] = _listed(host)
+    seen["unknown"] = run_site("-e", "backup=20990101T000000Z-manual", playbook=RESTORE)
+    return seen
+
+
+def _names(listed: dict) -> list[str]:
+    return [product["name"] for product in listed["results"]]
+
+
+def test_the_destructive_release_took_its_data_away(restored):
+    assert WITNESS in _names(restored["listed_before"])
+    assert WITNESS not in _names(restored["listed_after_v9"])
+
+
+def test_each_deploy_backs_up_before_its_migrations_three_kept(restored):
+    pre = [b for b in restored["backups_after_v9"] if b["kind"] == "pre-migrate"]
+    assert len(pre) == 3
+    assert (pre[-1]["release"], pre[-1]["serving"]) == (restored["v9"], restored["before_v9"])
+
+
+def test_restoring_a_releases_pre_migrate_backup_brings_the_data_back_through_the_site(restored):
+    assert restored["run"].rc == 0, restored["run"].output[-4000:]
+    assert WITNESS in _names(restored["listed_after"])
+    assert restored["listed_after"]["count"] == restored["listed_before"]["count"]
+
+
+def test_a_restore_switches_back_to_the_release_the_backup_was_taken_under(restored):
+    assert restored["serving"] == restored["before_v9"] != restored["v9"]
+
+
+def test_a_restore_shows_the_maintenance_page_and_no_error_while_it_runs(restored, host):
+    tally = restored["load"]
+    assert tally.statuses.get("503", 0) > 0, tally
+    assert set(tally.statuses) <= {"200", "503"} and not tally.errors, tally
+    assert not host.file("/etc/nginx/djstack-maintenance/demo.on").exists
+
+
+def test_restoring_an_unknown_backup_names_the_newest_and_touches_nothing(restored, host):
+    run = restored["unknown"]
+    assert run.rc != 0
+    assert "no backup '20990101T000000Z-manual'" in run.output
+    assert "The database and the media were not touched." in run.output
+    assert not host.file("/etc/nginx/djstack-maintenance/demo.on").exists
+    assert _serving(host) == restored["before_v9"]

@@ -1,0 +1,447 @@
+# Copyright (c) 2026 djstack maintainers
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Backups of a Django site's data: its database (SQLite or PostgreSQL) and its media.
+
+The logic of the module djstack.stack.site_backup, and the program the backup role's timer
+runs on the host (only the standard library, Debian's python3):
+
+  python3 -I site_backup.py create --root DIR --kind scheduled --keep 7 --user APP [--app-root R]
+  python3 -I site_backup.py list --root DIR
+
+`create` reads the database URL and the media directory from DJANGO_DATABASE_URL and
+DJANGO_MEDIA_ROOT, the app's env file as systemd's EnvironmentFile= passes it.
+
+Under DIR, one directory per backup, named <UTC time>-<kind>[-<release>]: manifest.json,
+database.sqlite3 or database.pgdump (pg_dump's custom format), media.tar. It is written as
+<name>.partial and renamed when whole, so every listed backup is complete; everything is
+root's and owner-only. The database tools run as the app's account (SQLite's WAL files and
+PostgreSQL's peer authentication are the app's), and their output reaches the backup file
+through a pipe, so the app never sees the backup directory.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import fcntl
+import hashlib
+import json
+import os
+import pwd
+import re
+import shutil
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qsl, unquote, urlsplit
+
+FORMAT = 1
+KINDS = ("scheduled", "pre-migrate", "manual")
+MANIFEST = "manifest.json"
+_NAME = re.compile(r"^\d{8}T\d{6}Z-(scheduled|pre-migrate|manual)(?:-([A-Za-z0-9._-]+))?$")
+_RELEASE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
+_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+
+# Run as the app's account: the live database read through SQLite's online backup API
+# (consistent while the app writes, WAL included) into memory, its bytes to stdout. The
+# header's format bytes (18, 19) are set to the rollback journal's: a WAL-mode file cannot be
+# loaded into memory, and opening the copy must not create -wal files beside it.
+_SQLITE_DUMP = r"""
+import sqlite3, sys
+source = sqlite3.connect(sys.argv[1], timeout=30)
+copy = sqlite3.connect(":memory:")
+source.backup(copy)
+source.close()
+data = bytearray(copy.serialize())
+data[18:20] = b"\x01\x01"
+sys.stdout.buffer.write(data)
+"""
+
+# Run as the app's account: a backup's bytes from stdin copied into the live database by
+# the same API, in one step under SQLite's lock; the app's open connections see the result.
+_SQLITE_LOAD = r"""
+import sqlite3, sys
+copy = sqlite3.connect(":memory:")
+copy.deserialize(sys.stdin.buffer.read())
+live = sqlite3.connect(sys.argv[1], timeout=30)
+copy.backup(live)
+live.close()
+"""
+
+
+class BackupError(Exception):
+    """A problem the operator must fix, said in one sentence."""
+
+
+@dataclass(frozen=True)
+class Database:
+    engine: str
+    path: str = ""
+    env: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def file(self) -> str:
+        return "database.sqlite3" if self.engine == "sqlite" else "database.pgdump"
+
+
+def parse_database_url(url: str) -> Database:
+    """The database behind a Django database URL as the settings overlay reads it."""
+    parts = urlsplit(url)
+    if parts.scheme == "sqlite":
+        path = unquote(parts.path[1:])
+        if not path.startswith("/"):
+            raise BackupError(f"the SQLite database URL needs an absolute path (sqlite:////...), got {parts.path!r}")
+        return Database("sqlite", path=path)
+    if parts.scheme in ("postgres", "postgresql"):
+        query = dict(parse_qsl(parts.query))
+        env = {
+            "PGDATABASE": unquote(parts.path.lstrip("/")),
+            "PGUSER": unquote(parts.username or ""),
+            "PGPASSWORD": unquote(parts.password or ""),
+            "PGHOST": query.pop("host", "") or parts.hostname or "",
+            "PGPORT": str(parts.port or query.pop("port", "") or ""),
+        }
+        if "sslmode" in query:
+            env["PGSSLMODE"] = query["sslmode"]
+        if not env["PGDATABASE"]:
+            raise BackupError("the PostgreSQL database URL names no database (postgresql://user:password@host/NAME)")
+        return Database("postgresql", env={key: value for key, value in env.items() if value})
+    raise BackupError(f"backups know SQLite and PostgreSQL databases; the database URL's scheme is {parts.scheme!r}")
+
+
+@dataclass(frozen=True)
+class Account:
+    name: str
+    uid: int
+    gid: int
+    home: str
+
+
+def account(name: str) -> Account:
+    try:
+        entry = pwd.getpwnam(name)
+    except KeyError:
+        raise BackupError(f"the app account {name!r} does not exist") from None
+    return Account(name, entry.pw_uid, entry.pw_gid, entry.pw_dir)
+
+
+def _as_account(user: Account, env: dict[str, str]) -> dict[str, Any]:
+    """subprocess arguments running a tool as the app's account, with only these variables."""
+    # Secrets travel in the environment, never in argv (visible to every user in ps).
+    full_env = {"PATH": _PATH, "HOME": user.home, "LC_ALL": "C.UTF-8", **env}
+    ids: dict[str, Any] = {"user": user.uid, "group": user.gid, "extra_groups": []} if os.geteuid() == 0 else {}
+    return {"env": full_env, "cwd": "/", **ids}
+
+
+def _failure(what: str, code: int, stderr: bytes, tool: str = "") -> BackupError:
+    exit_of = f"{tool} exit" if tool else "exit"
+    return BackupError(f"{what} failed ({exit_of} {code}): {stderr.decode(errors='replace').strip()[-1500:]}")
+
+
+def _run_as(user: Account, argv: list[str], env: dict[str, str], *, stdin: Any = None,
+            stdout: Any = subprocess.PIPE, what: str) -> subprocess.CompletedProcess:
+    try:
+        done = subprocess.run(argv, stdin=stdin, stdout=stdout, stderr=subprocess.PIPE, check=False,
+                              **_as_account(user, env))
+    except FileNotFoundError:
+        raise BackupError(f"{what}: {argv[0]} is not installed") from None
+    if done.returncode != 0:
+        raise _failure(what, done.returncode, done.stderr)
+    return done
+
+
+def _pg_load(user: Account, db: Database, archive: Any) -> None:
+    """The archive in place of everything the app's role owns, in one transaction.
+
+    pg_restore --clean would drop only what the archive holds: a table a later migration
+    created would survive and make the next migrate fail. So the role's objects are dropped
+    first (DROP OWNED) and the archive's SQL replayed, both inside psql's single transaction:
+    any error leaves the database as it was."""
+    what = f"pg_restore into the database {db.env['PGDATABASE']}"
+    account_args = _as_account(user, db.env)
+    try:
+        script = subprocess.Popen(["pg_restore", "--no-owner", "--no-privileges", "--file=-"], stdin=archive,
+                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE, **account_args)
+    except FileNotFoundError:
+        raise BackupError(f"{what}: pg_restore is not installed") from None
+    try:
+        load = subprocess.Popen(["psql", "-X", "-q", "-w", "-v", "ON_ERROR_STOP=1", "--single-transaction",
+                                 "-c", "DROP OWNED BY CURRENT_USER", "-f", "-"], stdin=script.stdout,
+                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, **account_args)
+    except FileNotFoundError:
+        script.kill()
+        raise BackupError(f"{what}: psql is not installed") from None
+    finally:
+        script.stdout.close()  # psql holds the pipe now; pg_restore sees it close if psql stops
+    load_errors = load.communicate()[1]
+    script_errors = script.stderr.read()
+    script.stderr.close()
+    script.wait()
+    if load.returncode != 0:
+        raise _failure(what, load.returncode, load_errors, tool="psql")
+    if script.returncode != 0:
+        raise _failure(what, script.returncode, script_errors)
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _owner_only(path: Path) -> None:
+    os.chmod(path, 0o700 if path.is_dir() else 0o600)
+
+
+def dump_database(db: Database, user: Account, dest: Path) -> None:
+    """The database's consistent copy at dest (root's, 0600)."""
+    fd = os.open(dest, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "wb") as out:
+        if db.engine == "sqlite":
+            if not Path(db.path).is_file():
+                raise BackupError(f"the SQLite database {db.path} does not exist")
+            _run_as(user, [sys.executable, "-I", "-c", _SQLITE_DUMP, db.path], {}, stdout=out,
+                    what=f"reading the SQLite database {db.path}")
+        else:
+            _run_as(user, ["pg_dump", "--format=custom", "--no-owner", "--no-privileges"], db.env, stdout=out,
+                    what=f"pg_dump of the database {db.env.get('PGDATABASE')}")
+    verify_database(db.engine, dest)
+
+
+def verify_database(engine: str, path: Path) -> None:
+    if engine == "sqlite":
+        import sqlite3  # pylint: disable=import-outside-toplevel
+
+        copy = sqlite3.connect(":memory:")
+        try:
+            copy.deserialize(path.read_bytes())
+            verdict = copy.execute("PRAGMA integrity_check").fetchone()[0]
+        except sqlite3.DatabaseError as exc:
+            raise BackupError(f"{path} is not a readable SQLite database: {exc}") from None
+        finally:
+            copy.close()
+        if verdict != "ok":
+            raise BackupError(f"{path} fails SQLite's integrity check: {verdict}")
+    else:
+        done = subprocess.run(["pg_restore", "--list", str(path)], capture_output=True, check=False,
+                              env={"PATH": _PATH, "LC_ALL": "C.UTF-8"})
+        if done.returncode != 0:
+            raise BackupError(f"{path} is not a readable pg_dump archive: {done.stderr.decode(errors='replace')}")
+
+
+def _tar(argv: list[str], what: str) -> None:
+    done = subprocess.run(["tar", *argv], capture_output=True, check=False, env={"PATH": _PATH, "LC_ALL": "C.UTF-8"})
+    if done.returncode != 0:
+        raise BackupError(f"{what} failed: {done.stderr.decode(errors='replace').strip()[-1500:]}")
+
+
+def dump_media(media: Path, dest: Path) -> None:
+    # GNU tar as root keeps owners, modes and the setgid bit of upload directories.
+    _tar(["--create", "--file", str(dest), "--numeric-owner", "--directory", str(media), "."], f"archiving {media}")
+    _owner_only(dest)
+
+
+def current_release(app_root: str) -> str:
+    if not app_root:
+        return ""
+    target = os.path.realpath(os.path.join(app_root, "current"))
+    return os.path.basename(target) if os.path.isdir(target) and target != os.path.join(app_root, "current") else ""
+
+
+@contextlib.contextmanager
+def locked(root: Path) -> Iterator[None]:
+    """One backup or restore at a time per backup directory (the timer and a deploy may meet)."""
+    root.mkdir(mode=0o700, parents=True, exist_ok=True)
+    _owner_only(root)
+    fd = os.open(root / ".lock", os.O_WRONLY | os.O_CREAT, 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)
+
+
+def backup_name(kind: str, release: str, now: float) -> str:
+    if kind not in KINDS:
+        raise BackupError(f"kind must be one of {', '.join(KINDS)}, got {kind!r}")
+    if release and not _RELEASE.match(release):
+        raise BackupError(f"release must be a release id (letters, digits, . _ -), got {release!r}")
+    return time.strftime("%Y%m%dT%H%M%SZ", time.gmtime(now)) + f"-{kind}" + (f"-{release}" if release else "")
+
+
+def read_manifest(backup: Path) -> dict[str, Any]:
+    try:
+        manifest = json.loads((backup / MANIFEST).read_text())
+    except (OSError, ValueError) as exc:
+        raise BackupError(f"{backup} has no readable {MANIFEST}: {exc}") from None
+    if manifest.get("format") != FORMAT:
+        raise BackupError(f"{backup}: unknown backup format {manifest.get('format')!r}")
+    return manifest
+
+
+def backups(root: Path) -> list[dict[str, Any]]:
+    """Every complete backup, oldest first."""
+    if not root.is_dir():
+        return []
+    found = []
+    for entry in sorted(root.iterdir()):
+        if entry.is_dir() and _NAME.match(entry.name) and (entry / MANIFEST).is_file():
+            found.append(read_manifest(entry))
+    return found
+
+
+def plan_prune(existing: list[dict[str, Any]], kind: str, keep: int) -> list[str]:
+    """Names of the backups of `kind` beyond the newest `keep`; other kinds are never touched."""
+    if keep < 1:
+        raise BackupError(f"keep must be at least 1, got {keep}")
+    same = [item["name"] for item in existing if item["kind"] == kind]
+    return same[:-keep] if len(same) > keep else []
+
+
+def create(root: Path, *, kind: str, database_url: str, user: str, media: str = "", release: str = "",
+           app_root: str = "", keep: int = 7, now: float | None = None) -> dict[str, Any]:
+    """Write one backup, then drop the oldest of its kind beyond `keep`."""
+    db = parse_database_url(database_url)
+    app = account(user)
+    with locked(root):
+        for leftover in root.glob("*.partial"):
+            shutil.rmtree(leftover)  # a run killed half-way; the lock keeps live ones apart
+        stamp = time.time() if now is None else now
+        name = backup_name(kind, release, stamp)
+        while (root / name).exists():  # two backups within one second: the next free one
+            stamp += 1
+            name = backup_name(kind, release, stamp)
+        work = root / f"{name}.partial"
+        work.mkdir(mode=0o700)
+        manifest: dict[str, Any] = {
+            "format": FORMAT, "name": name, "kind": kind, "release": release,
+            "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(stamp)),
+            "serving": current_release(app_root), "database": None, "media": None,
+        }
+        try:
+            dump_database(db, app, work / db.file)
+            manifest["database"] = {"engine": db.engine, "file": db.file,
+                                    "bytes": (work / db.file).stat().st_size, "sha256": _sha256(work / db.file)}
+            if media and Path(media).is_dir():
+                dump_media(Path(media), work / "media.tar")
+                manifest["media"] = {"file": "media.tar", "bytes": (work / "media.tar").stat().st_size,
+                                     "sha256": _sha256(work / "media.tar")}
+            fd = os.open(work / MANIFEST, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(fd, "w") as out:
+                json.dump(manifest, out, indent=2, sort_keys=True)
+            os.rename(work, root / name)
+        except BaseException:
+            shutil.rmtree(work, ignore_errors=True)
+            raise
+        removed = plan_prune(backups(root), kind, keep)
+        for old in removed:
+            shutil.rmtree(root / old)
+    return {"backup": name, "manifest": manifest, "removed": removed}
+
+
+def find(root: Path, *, name: str = "", release: str = "") -> dict[str, Any]:
+    """The backup called `name`, or the newest pre-migrate backup taken for `release`."""
+    existing = backups(root)
+    if name:
+        match = [item for item in existing if item["name"] == name]
+        if not match:
+            known = ", ".join(item["name"] for item in existing[-5:]) or "none"
+            raise BackupError(f"no backup {name!r} in {root} (newest: {known})")
+        return match[0]
+    match = [item for item in existing if item["kind"] == "pre-migrate" and item["release"] == release]
+    if not match:
+        raise BackupError(f"no pre-migrate backup of release {release!r} in {root}: that deploy ran no migration "
+                          "backup, or it was pruned")
+    return match[-1]
+
+
+def check(root: Path, manifest: dict[str, Any]) -> None:
+    """Every file of the backup is there with the checksum it was written with."""
+    backup = root / manifest["name"]
+    for part in ("database", "media"):
+        if manifest.get(part):
+            path = backup / manifest[part]["file"]
+            if not path.is_file() or _sha256(path) != manifest[part]["sha256"]:
+                raise BackupError(f"{path} is missing or differs from its checksum: the backup is damaged")
+    verify_database(manifest["database"]["engine"], backup / manifest["database"]["file"])
+
+
+def restore(root: Path, manifest: dict[str, Any], *, database_url: str, user: str, media: str = "") -> None:
+    """Put the backup's database and media back in place of the live ones."""
+    db = parse_database_url(database_url)
+    if db.engine != manifest["database"]["engine"]:
+        raise BackupError(f"backup {manifest['name']} holds a {manifest['database']['engine']} database; "
+                          f"the site's database URL is {db.engine}")
+    app = account(user)
+    with locked(root):
+        check(root, manifest)
+        backup = root / manifest["name"]
+        with (backup / manifest["database"]["file"]).open("rb") as data:
+            if db.engine == "sqlite":
+                _run_as(app, [sys.executable, "-I", "-c", _SQLITE_LOAD, db.path], {}, stdin=data,
+                        what=f"restoring the SQLite database {db.path}")
+            else:
+                _pg_load(app, db, data)
+        if manifest.get("media") and media:
+            restore_media(backup / manifest["media"]["file"], Path(media))
+
+
+def restore_media(archive: Path, media: Path) -> None:
+    """The media directory's contents become the archive's, exactly; the directory itself stays."""
+    staging = media.parent / f".{media.name}.restore"
+    shutil.rmtree(staging, ignore_errors=True)
+    staging.mkdir(mode=0o700)
+    try:
+        _tar(["--extract", "--file", str(archive), "--same-owner", "--same-permissions", "--numeric-owner",
+              "--directory", str(staging)], f"unpacking {archive}")
+        media.mkdir(exist_ok=True)
+        for entry in list(media.iterdir()):
+            if entry.is_dir() and not entry.is_symlink():
+                shutil.rmtree(entry)
+            else:
+                entry.unlink()
+        for entry in staging.iterdir():
+            os.rename(entry, media / entry.name)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="site_backup", description=__doc__.split("\n\n", maxsplit=1)[0])
+    commands = parser.add_subparsers(dest="command", required=True)
+    made = commands.add_parser("create", help="write a backup of the database and the media")
+    made.add_argument("--root", required=True, type=Path)
+    made.add_argument("--kind", default="manual", choices=KINDS)
+    made.add_argument("--keep", type=int, default=7)
+    made.add_argument("--user", required=True, help="the app's account, which the database tools run as")
+    made.add_argument("--app-root", default="")
+    made.add_argument("--release", default="")
+    listed = commands.add_parser("list", help="the complete backups, oldest first, as JSON")
+    listed.add_argument("--root", required=True, type=Path)
+    args = parser.parse_args(argv)
+    try:
+        if args.command == "list":
+            sys.stdout.write(json.dumps(backups(args.root), indent=2) + "\n")
+            return 0
+        url = os.environ.get("DJANGO_DATABASE_URL", "")
+        if not url:
+            raise BackupError("DJANGO_DATABASE_URL is not set: run with the app's env file (EnvironmentFile=)")
+        done = create(args.root, kind=args.kind, database_url=url, user=args.user,
+                      media=os.environ.get("DJANGO_MEDIA_ROOT", ""), release=args.release,
+                      app_root=args.app_root, keep=args.keep)
+    except BackupError as exc:
+        sys.stderr.write(f"site_backup: {exc}\n")
+        return 1
+    sys.stdout.write(f"backup {done['backup']} written to {args.root}"
+                     + (f"; removed {', '.join(done['removed'])}" if done["removed"] else "") + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
