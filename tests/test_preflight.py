@@ -47,6 +47,9 @@ def test_preflight_passes_with_the_defaults(tmp_path: Path) -> None:
     ("django_app_deploy_hooks", [{"point": "whenever", "shell": "true"}]),
     ("gunicorn_periodic_commands", [{"name": "sessions", "argv": ["clearsessions"], "on_calendar": "nightly-ish"}]),
     ("gunicorn_periodic_commands", [{"name": "Bad Name", "argv": ["clearsessions"], "on_calendar": "daily"}]),
+    ("backup_keep", 0),
+    ("backup_on_calendar", "nightly-ish"),
+    ("django_app_backup_keep", 0),
 ])
 def test_preflight_stops_on_a_bad_value_naming_it(tmp_path: Path, variable: str, value: object) -> None:
     run = _preflight(tmp_path, **{variable: value})
