@@ -37,7 +37,7 @@ SITE_PLAYBOOK = "---\n- ansible.builtin.import_playbook: djstack.stack.site\n"
 # (site_*) come from the inventory, the rest from the roles' defaults. nginx before
 # the release: the release is checked through it.
 ROLES_PLAYBOOK = ("---\n- {hosts: all, become: true, roles: [djstack.stack.base, djstack.stack.memcached, "
-                  "djstack.stack.python, djstack.stack.nginx, djstack.stack.release]}\n")
+                  "djstack.stack.python, djstack.stack.nginx, djstack.stack.release, djstack.stack.backup]}\n")
 # Settings of this repository that a user's directory does not have.
 _REPO_ENV = ("ANSIBLE_CONFIG", "ANSIBLE_ROLES_PATH", "ANSIBLE_COLLECTIONS_PATH", "ANSIBLE_COLLECTIONS_PATHS")
 
