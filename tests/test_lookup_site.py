@@ -4,6 +4,7 @@ group_vars/all.yml, and the roles' defaults that derive from them."""
 from __future__ import annotations
 
 import json
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -65,6 +66,30 @@ def test_an_unknown_setting_fails_naming_the_known_ones(tmp_path: Path) -> None:
     done = run_playbook(str(tmp_path / "play.yml"))
     assert done.returncode != 0
     assert "'app_nmae' is not a stack-wide setting" in done.stdout and "app_name" in done.stdout
+
+
+def _two_hosts(tmp_path: Path, expression: str) -> subprocess.CompletedProcess[str]:
+    # shop sets its own app name; blog leaves every setting at its default.
+    (tmp_path / "hosts.yml").write_text(
+        "all:\n  vars:\n    ansible_connection: local\n"
+        "    ansible_python_interpreter: '{{ ansible_playbook_python }}'\n"
+        "  hosts:\n    blog:\n    shop:\n      site_app_name: shop\n")
+    (tmp_path / "play.yml").write_text(yaml.safe_dump([{
+        "hosts": "blog", "gather_facts": False,
+        "tasks": [{"name": "Print", "ansible.builtin.debug": {"msg": expression}}]}]))
+    return run_playbook(str(tmp_path / "play.yml"), inventory=str(tmp_path / "hosts.yml"))
+
+
+def test_host_resolves_a_setting_as_another_host_has_it(tmp_path: Path) -> None:
+    done = _two_hosts(tmp_path, "{{ [lookup('djstack.stack.site', 'app_root', host='shop'),"
+                                " lookup('djstack.stack.site', 'app_root')] }}")
+    assert done.returncode == 0, done.stdout
+    assert _printed(done.stdout) == ["/srv/shop", "/srv/" + SETTINGS["site_app_name"]]
+
+
+def test_host_not_in_the_inventory_fails_naming_it(tmp_path: Path) -> None:
+    done = _two_hosts(tmp_path, "{{ lookup('djstack.stack.site', 'app_root', host='shpo') }}")
+    assert done.returncode != 0 and "host='shpo' is not a host of the inventory" in done.stdout
 
 
 ROLE_WIRING = {

@@ -289,6 +289,14 @@ def test_module_check_mode_writes_nothing(site, tmp_path):
     assert result["diff"]["after"].startswith(f"backup {result['backup']}")
 
 
+def test_the_predicted_name_is_the_one_a_backup_in_the_same_second_gets(site):
+    # Check mode reports free_name's answer: a taken second moves the next backup on by one.
+    now = 1_800_000_000.0
+    first = _create(site, now=now)["backup"]
+    predicted, _ = sb.free_name(site["root"], "scheduled", "", now)
+    assert predicted != first and _create(site, now=now)["backup"] == predicted
+
+
 def test_module_restore_by_release(site, tmp_path):
     made = run_module("site_backup", _module_args(site, kind="pre-migrate", release="r2"), tmp_path)
     with sqlite3.connect(site["db"]) as conn:

@@ -70,3 +70,41 @@ def test_preflight_looks_for_an_installed_projects_modules_under_src(tmp_path: P
     assert refused.returncode != 0 and "shop.settings and shop.wsgi not found" in refused.stdout
     installed = _preflight(tmp_path, **wiring, django_app_install_project=True)
     assert installed.returncode == 0, installed.stdout[-3000:]
+
+
+def _cluster(tmp_path: Path, domains: tuple[str, str], **extra: object) -> subprocess.CompletedProcess[str]:
+    # Two app hosts: one site when they share a domain, two sites when they do not.
+    hosts = "".join(f"    {name}:\n      site_domain: {domain}\n" for name, domain in zip(("app1", "app2"), domains))
+    (tmp_path / "hosts.yml").write_text(
+        "all:\n  vars:\n    ansible_connection: local\n"
+        "    ansible_python_interpreter: '{{ ansible_playbook_python }}'\n"
+        f"  hosts:\n{hosts}  children:\n    app:\n      hosts:\n        app1:\n        app2:\n")
+    return run_playbook(str(ROOT / "playbooks" / "preflight.yml"),
+                        "-e", json.dumps({"vault_django_app_secret_key": SECRET, **extra}),
+                        inventory=str(tmp_path / "hosts.yml"))
+
+
+SHARED = {"django_app_database_url": "postgresql://shop:pw@10.0.0.5/shop", "django_app_media_shared": True,
+          "django_app_cache_location": "10.0.0.6:11211"}
+
+
+@pytest.mark.parametrize(("variable", "local"), [
+    ("django_app_database_url", "sqlite:////srv/shop/shared/db/db.sqlite3"),
+    ("django_app_media_shared", False),
+    ("django_app_cache_location", "unix:/run/memcached/memcached.sock"),
+])
+def test_preflight_refuses_app_hosts_of_one_site_with_data_of_their_own(tmp_path: Path, variable: str,
+                                                                         local: object) -> None:
+    run = _cluster(tmp_path, ("shop.example.com", "shop.example.com"), **{**SHARED, variable: local})
+    assert run.returncode != 0
+    assert "shop.example.com is served by 2 app hosts (app1, app2)" in run.stdout and variable in run.stdout
+
+
+def test_preflight_passes_app_hosts_of_one_site_that_share_its_data(tmp_path: Path) -> None:
+    run = _cluster(tmp_path, ("shop.example.com", "shop.example.com"), **SHARED)
+    assert run.returncode == 0, run.stdout[-3000:]
+
+
+def test_preflight_passes_two_sites_each_on_its_own_host_with_sqlite(tmp_path: Path) -> None:
+    run = _cluster(tmp_path, ("shop.example.com", "blog.example.com"))
+    assert run.returncode == 0, run.stdout[-3000:]

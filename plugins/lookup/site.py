@@ -23,6 +23,11 @@ options:
     required: true
     type: list
     elements: str
+  host:
+    description:
+      - Resolve the settings as they are for this inventory host (its variables, then the
+        defaults) instead of the current one, e.g. to find the hosts that serve the same site.
+    type: str
 notes:
   - An unknown name fails, listing the known ones.
 """
@@ -34,6 +39,10 @@ EXAMPLES = r"""
 
 # In a role's defaults/main.yml:
 # gunicorn_socket_path: "{{ lookup('djstack.stack.site', 'gunicorn_socket') }}"
+
+- name: Show the domain another host serves
+  ansible.builtin.debug:
+    msg: "{{ lookup('djstack.stack.site', 'domain', host=groups['app'][0]) }}"
 """
 
 RETURN = r"""
@@ -78,6 +87,15 @@ def _trusted(value: Any) -> Any:
 class LookupModule(LookupBase):
     def run(self, terms: list[str], variables: dict[str, Any] | None = None, **kwargs: Any) -> list[Any]:
         variables = variables or {}
+        self.set_options(var_options=variables, direct=kwargs)
+        host = self.get_option("host")
+        if host:
+            hostvars = variables.get("hostvars", {})
+            if host not in hostvars:
+                raise AnsibleLookupError(f"host={host!r} is not a host of the inventory.")
+            # The host's own variables untemplated, as its own tasks would see them: they
+            # are templated below with the same scope.
+            variables = dict(hostvars.raw_get(host))
         defaults = {key: _trusted(value) for key, value in site_defaults().items()}
         # What the play sets wins; the defaults only fill in what it does not.
         scope = ChainMap(variables, defaults)

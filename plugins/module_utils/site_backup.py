@@ -275,6 +275,16 @@ def backup_name(kind: str, release: str, now: float) -> str:
     return time.strftime("%Y%m%dT%H%M%SZ", time.gmtime(now)) + f"-{kind}" + (f"-{release}" if release else "")
 
 
+def free_name(root: Path, kind: str, release: str, now: float) -> tuple[str, float]:
+    """The name a backup taken at `now` gets, and its time: two backups within one
+    second take the next free second."""
+    name = backup_name(kind, release, now)
+    while (root / name).exists():
+        now += 1
+        name = backup_name(kind, release, now)
+    return name, now
+
+
 def read_manifest(backup: Path) -> dict[str, Any]:
     try:
         manifest = json.loads((backup / MANIFEST).read_text())
@@ -312,11 +322,7 @@ def create(root: Path, *, kind: str, database_url: str, user: str, media: str = 
     with locked(root):
         for leftover in root.glob("*.partial"):
             shutil.rmtree(leftover)  # a run killed half-way; the lock keeps live ones apart
-        stamp = time.time() if now is None else now
-        name = backup_name(kind, release, stamp)
-        while (root / name).exists():  # two backups within one second: the next free one
-            stamp += 1
-            name = backup_name(kind, release, stamp)
+        name, stamp = free_name(root, kind, release, time.time() if now is None else now)
         work = root / f"{name}.partial"
         work.mkdir(mode=0o700)
         manifest: dict[str, Any] = {

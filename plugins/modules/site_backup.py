@@ -140,8 +140,7 @@ def _present(module: AnsibleModule, root: Path) -> dict:
         # A first deploy: its migrations create the database, there is nothing to lose yet.
         return {"changed": False, "backup": "", "removed": [], "manifest": {}, "msg": f"no database at {db.path} yet"}
     if module.check_mode:
-        sb.parse_database_url(params["database_url"])
-        name = sb.backup_name(params["kind"], params["release"], time.time())
+        name, _ = sb.free_name(root, params["kind"], params["release"], time.time())
         removed = sb.plan_prune(sb.backups(root) + [{"name": name, "kind": params["kind"]}],
                                 params["kind"], params["keep"])
         return {"changed": True, "backup": name, "removed": removed,
