@@ -140,7 +140,7 @@ def _present(module: AnsibleModule, root: Path) -> dict:
         # A first deploy: its migrations create the database, there is nothing to lose yet.
         return {"changed": False, "backup": "", "removed": [], "manifest": {}, "msg": f"no database at {db.path} yet"}
     if module.check_mode:
-        name, _ = sb.free_name(root, params["kind"], params["release"], time.time())
+        name = sb.free_name(root, params["kind"], params["release"], time.time())[0]
         removed = sb.plan_prune(sb.backups(root) + [{"name": name, "kind": params["kind"]}],
                                 params["kind"], params["keep"])
         return {"changed": True, "backup": name, "removed": removed,
