@@ -88,7 +88,8 @@ def test_ansible_doc_documents_the_module(installed: Path, module: str) -> None:
         assert spec.get("description"), f"{fqcn} option {option} has no description"
 
 
-@pytest.mark.parametrize(("kind", "name"), [("lookup", "site"), ("lookup", "controller_run"), ("lookup", "python_requirement"),
+@pytest.mark.parametrize(("kind", "name"), [("lookup", "site"), ("lookup", "site_hosts"), ("lookup", "controller_run"),
+                                            ("lookup", "python_requirement"),
                                             ("filter", "run_is_over"), ("filter", "listen_address_problem"),
                                             ("callback", "drift")])
 def test_ansible_doc_documents_the_plugin(installed: Path, kind: str, name: str) -> None:

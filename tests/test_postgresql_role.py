@@ -43,8 +43,9 @@ def test_validation_message_never_shows_the_password():
     assert "{{ postgresql_password" not in (ROLE / "tasks" / "validate.yml").read_text()
 
 
-def test_argument_spec_marks_the_password_secret_and_required():
+def test_argument_spec_marks_the_password_secret_and_validation_refuses_it_empty():
+    # Its default is the stack-wide site_database_password, "" until the vault sets it.
     spec = yaml.safe_load((ROLE / "meta" / "argument_specs.yml").read_text())["argument_specs"]
     for entry in spec.values():
-        option = entry["options"]["postgresql_password"]
-        assert option["no_log"] is True and option["required"] is True
+        assert entry["options"]["postgresql_password"]["no_log"] is True
+    assert "- postgresql_password | length > 0" in (ROLE / "tasks" / "validate.yml").read_text()

@@ -7,6 +7,7 @@ under src/, Django's ManifestStaticFilesStorage)."""
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shlex
@@ -19,7 +20,7 @@ import pytest
 from testinfra.host import Host
 
 from djstack_testlib import load, nginx
-from djstack_testlib.django_app import entry, manage
+from djstack_testlib.django_app import effective_settings, entry, manage
 from djstack_testlib.http import request
 from djstack_testlib.site import ROOT, Run, run_site
 from djstack_testlib.stock_projects import PAGE, new_version
@@ -35,6 +36,8 @@ class Project:
     # Distributions the venv must hold (dist-info names): the project's own pins, the
     # stack's gunicorn where the project names none, the project itself when pip installed it.
     distributions: tuple[str, ...]
+    # The database the inventory gives it: packaged's host is also its site's db host.
+    database: str
 
     @property
     def socket(self) -> str:
@@ -43,9 +46,10 @@ class Project:
 
 PROJECTS = {
     "tutorial": Project("tutorial", "tutorial.localhost", "/srv/tutorial",
-                        ("gunicorn-23.0.0", "whitenoise-6.9.0", "dj_database_url-2.3.0", "pymemcache-4.0.0")),
+                        ("gunicorn-23.0.0", "whitenoise-6.9.0", "dj_database_url-2.3.0", "pymemcache-4.0.0"), "sqlite"),
     "packaged": Project("packaged", "shop.localhost", "/srv/shopfront",
-                        ("gunicorn-27.0.1", "shopfront-1.0.0", "pymemcache-4.0.0")),
+                        ("gunicorn-27.0.1", "shopfront-1.0.0", "pymemcache-4.0.0", "psycopg_binary-3.3.9"),
+                        "postgresql"),
 }
 
 
@@ -136,6 +140,41 @@ def test_venv_holds_the_projects_pins_and_only_the_missing_stack_packages(host: 
     assert len([name for name in listing if name.startswith("gunicorn-")]) == 1
 
 
+# --- the database: SQLite, or PostgreSQL on the site's db host ---------------------------
+
+ENGINES = {"sqlite": "django.db.backends.sqlite3", "postgresql": "django.db.backends.postgresql"}
+
+
+def _backups(host: Host, project: Project) -> list[dict]:
+    root = f"/var/backups/djstack/{project.root.rsplit('/', 1)[1]}"
+    return json.loads(host.check_output(f"python3 -I /usr/local/lib/djstack/site_backup.py list --root {root}"))
+
+
+def test_app_runs_on_the_database_the_inventory_gives_it(host: Host, project: Project):
+    engine = effective_settings(host, project.root, ["DATABASES"])["DATABASES"]["default"]["ENGINE"]
+    assert engine == ENGINES[project.database]
+
+
+def test_migrations_ran_into_that_database(host: Host, project: Project):
+    if project.database == "postgresql":
+        count = host.check_output("runuser -u postgres -- psql -X -Atc 'SELECT count(*) FROM django_migrations' shopfront")
+    else:
+        query = ("import sqlite3, sys; print(sqlite3.connect(f'file:{sys.argv[1]}?mode=ro', uri=True)"
+                 ".execute('SELECT count(*) FROM django_migrations').fetchone()[0])")
+        count = host.check_output(f"python3 -c {shlex.quote(query)} {project.root}/shared/db/db.sqlite3")
+    assert int(count) > 10
+
+
+def test_scheduled_backup_dumps_that_database(host: Host, project: Project):
+    unit = f"{project.root.rsplit('/', 1)[1]}-backup.service"
+    host.check_output(f"systemctl start {unit}")
+    newest = [b for b in _backups(host, project) if b["kind"] == "scheduled"][-1]
+    assert newest["database"]["engine"] == project.database
+    if project.database == "postgresql":
+        path = f"/var/backups/djstack/shopfront/{newest['name']}/{newest['database']['file']}"
+        assert "TABLE public django_migrations" in host.check_output(f"pg_restore --list {path}")
+
+
 # --- a new release with deploy.yml, under load ------------------------------------------
 
 
@@ -177,3 +216,8 @@ def test_old_stylesheet_still_served_after_the_deploy(deploy: Deploy, host: Host
     # The page a browser loaded before the switch still finds its assets.
     old = host.check_output(f"ls {shlex.quote(project.root)}/shared/static/notes/").split()
     assert len([name for name in old if re.fullmatch(r"style\.[0-9a-f]{12}\.css", name)]) == 2
+
+
+def test_deploy_backed_up_the_database_before_migrating(deploy: Deploy, host: Host, project: Project):
+    pre = [b for b in _backups(host, project) if b["kind"] == "pre-migrate" and b["release"] == deploy.after]
+    assert len(pre) == 1 and pre[0]["database"]["engine"] == project.database
