@@ -35,6 +35,8 @@ def test_preflight_passes_with_the_defaults(tmp_path: Path) -> None:
     ("python_pip_index_url", "https://user:secret@pypi.example.com/simple"),
     ("memcached_port", 70000),
     ("gunicorn_backlog", 0),
+    ("gunicorn_listen_addresses", ["0.0.0.0"]),
+    ("gunicorn_port", 0),
     ("nginx_https_public_port", 0),
     ("django_app_silenced_checks", ["W021"]),
     ("django_app_settings_module", "mysite.settings"),

@@ -81,7 +81,9 @@ def test_firewall_drops_by_default(host):
 
 def test_firewall_opens_exactly_ssh_http_https_and_extra(host):
     ruleset = host.check_output("nft list chain inet djstack_filter input")
-    ports = sorted(int(p) for group in re.findall(r"tcp dport \{? ?([\d, ]+)\}?", ruleset)
+    # Rules open to everyone: those without a source match (the source rules are tested below).
+    open_to_all = "\n".join(line for line in ruleset.splitlines() if "saddr" not in line)
+    ports = sorted(int(p) for group in re.findall(r"tcp dport \{? ?([\d, ]+)\}?", open_to_all)
                    for p in group.replace(",", " ").split())
     assert ports == [22, 80, 443, 8443]
 
@@ -97,7 +99,7 @@ def outside(host):
         "ip netns exec outside ip link set fw1 up"
     )
     assert setup.rc == 0, setup.stderr
-    for port in (8443, 9999):
+    for port in (8443, 8444, 8445, 9999):
         host.run(f"systemd-run --unit probe-{port} python3 -m http.server {port} --bind 0.0.0.0")
     host.run("sleep 1")
 
@@ -106,7 +108,7 @@ def outside(host):
         return host.run(f'ip netns exec outside python3 -c "{probe}"').rc == 0
 
     yield connect
-    host.run("systemctl stop probe-8443 probe-9999; ip netns del outside; ip link del fw0")
+    host.run("systemctl stop probe-8443 probe-8444 probe-8445 probe-9999; ip netns del outside; ip link del fw0")
 
 
 def test_firewall_lets_an_open_port_through(outside):
@@ -115,6 +117,14 @@ def test_firewall_lets_an_open_port_through(outside):
 
 def test_firewall_drops_a_closed_port(outside):
     assert not outside(9999)
+
+
+def test_firewall_lets_a_listed_source_reach_its_port(outside):
+    assert outside(8444)
+
+
+def test_firewall_drops_a_source_not_listed_for_the_port(outside):
+    assert not outside(8445)
 
 
 def test_nftables_enabled(host):

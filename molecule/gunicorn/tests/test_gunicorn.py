@@ -63,6 +63,24 @@ def test_healthz_reports_the_current_release(host):
     assert release and response.header("X-App-Release") == release
 
 
+def _private_address(host: Host) -> str:
+    """The address of the default route's interface: the facts' default_ipv4 the vars use."""
+    return json.loads(host.check_output("ip -4 -json route get 192.0.2.1"))[0]["prefsrc"]
+
+
+def test_tcp_listener_is_on_the_private_address_alone(host):
+    listening = host.check_output("ss -Hltn 'sport = :8000'").split()
+    assert [word for word in listening if word.endswith(":8000")] == [f"{_private_address(host)}:8000"]
+
+
+def test_app_answers_over_the_private_address(host):
+    release = host.file(f"{CURRENT}/RELEASE").content_string.strip()
+    response = request(host, f"{_private_address(host)}:8000", "GET", "/healthz",
+                       headers={"Host": "app.example.test"})
+    assert response.status == 200
+    assert response.header("X-App-Release") == release
+
+
 def test_front_end_user_can_connect(host):
     assert request(host, SOCKET, "GET", "/healthz", user=SOCKET_GROUP_MEMBER).status == 200
 
