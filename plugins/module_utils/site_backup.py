@@ -17,6 +17,11 @@ database.sqlite3 or database.pgdump (pg_dump's custom format), media.tar. It is 
 root's and owner-only. The database tools run as the app's account (SQLite's WAL files and
 PostgreSQL's peer authentication are the app's), and their output reaches the backup file
 through a pipe, so the app never sees the backup directory.
+
+With DIR/.copy/settings.json (written by the backup role), each new backup is then copied to
+another host with rsync over SSH (the key and the pinned known_hosts beside it), owner-only,
+and the copies there are kept as deep as here. A failed copy keeps the local backup and
+makes `create` exit 1.
 """
 
 from __future__ import annotations
@@ -29,9 +34,11 @@ import json
 import os
 import pwd
 import re
+import shlex
 import shutil
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -44,6 +51,7 @@ KINDS = ("scheduled", "pre-migrate", "manual")
 MANIFEST = "manifest.json"
 _NAME = re.compile(r"^\d{8}T\d{6}Z-(scheduled|pre-migrate|manual)(?:-([A-Za-z0-9._-]+))?$")
 _RELEASE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
+COPY_SETTINGS = ".copy/settings.json"
 _PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
 # Run as the app's account: the live database read through SQLite's online backup API
@@ -314,9 +322,145 @@ def plan_prune(existing: list[dict[str, Any]], kind: str, keep: int) -> list[str
     return same[:-keep] if len(same) > keep else []
 
 
+@dataclass(frozen=True)
+class CopyTarget:
+    """Where the backups are copied: an account on another host, reached with rsync over SSH."""
+    host: str
+    user: str
+    path: str
+    key: str
+    known_hosts: str
+    port: int = 22
+
+    @property
+    def label(self) -> str:
+        return f"{self.user}@{self.host}:{self.path} (port {self.port})"
+
+    @property
+    def destination(self) -> str:
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"{self.user}@{host}:{self.path.rstrip('/') or '/'}/"
+
+
+def read_copy_target(root: Path) -> CopyTarget | None:
+    """The copy settings the backup role wrote under `root`, or None: no copy."""
+    settings = root / COPY_SETTINGS
+    if not settings.is_file():
+        return None
+    try:
+        data = json.loads(settings.read_text())
+        target = CopyTarget(host=data["host"], user=data["user"], path=data["path"], key=data["key"],
+                            known_hosts=data["known_hosts"], port=int(data.get("port", 22)))
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise BackupError(f"{settings} is not readable copy settings: {exc!r}") from None
+    if not (target.host and target.user and target.path and target.key and target.known_hosts):
+        raise BackupError(f"{settings} needs host, user, path, key and known_hosts")
+    return target
+
+
+def ssh_command(target: CopyTarget) -> list[str]:
+    """ssh as rsync runs it: this key only, and the host's key must be the pinned one."""
+    return ["ssh", "-F", "/dev/null", "-i", target.key, "-p", str(target.port),
+            "-o", "IdentitiesOnly=yes", "-o", "BatchMode=yes",
+            "-o", "StrictHostKeyChecking=yes", "-o", f"UserKnownHostsFile={target.known_hosts}",
+            "-o", "GlobalKnownHostsFile=/dev/null", "-o", "UpdateHostKeys=no",
+            "-o", "ConnectTimeout=30", "-o", "ServerAliveInterval=15", "-o", "ServerAliveCountMax=4"]
+
+
+def _rsync_command(target: CopyTarget, *args: str) -> list[str]:
+    return ["rsync", "--rsh", shlex.join(ssh_command(target)), "--timeout=300", *args]
+
+
+# Owner-only on the other host whatever the umask there; the top directory too.
+_OWNER_ONLY = ("--recursive", "--times", "--perms", "--chmod=D0700,F0600", "--mkpath")
+
+
+def send_commands(root: Path, names: list[str], target: CopyTarget) -> list[list[str]]:
+    """The two rsync runs sending these backups: their files first, then their manifests, so a
+    backup on the other host has its manifest only once it is whole (an interrupted copy lacks it)."""
+    files: list[str] = []
+    manifests: list[str] = []
+    for name in names:
+        files += [f"--exclude=/{name}/{MANIFEST}", f"--include=/{name}/***"]
+        manifests += [f"--include=/{name}/", f"--include=/{name}/{MANIFEST}"]
+    source = f"{root}/"
+    return [_rsync_command(target, *_OWNER_ONLY, *files, "--exclude=*", source, target.destination),
+            _rsync_command(target, *_OWNER_ONLY, *manifests, "--exclude=*", source, target.destination)]
+
+
+def list_command(target: CopyTarget) -> list[str]:
+    """rsync listing the backup directories on the other host and their manifests."""
+    return _rsync_command(target, "--list-only", "--recursive", "--include=/*/", f"--include=/*/{MANIFEST}",
+                          "--exclude=*", target.destination)
+
+
+def parse_listing(text: str) -> dict[str, bool]:
+    """Backup name -> whether it is whole (has its manifest), from `rsync --list-only`."""
+    found: dict[str, bool] = {}
+    for line in text.splitlines():
+        fields = line.split(None, 4)
+        if len(fields) < 5:
+            continue
+        path = fields[4]
+        name, rest = (path.split("/", 1) + [""])[:2]
+        if not _NAME.match(name):
+            continue
+        found[name] = found.get(name, False) or rest == MANIFEST
+    return found
+
+
+def plan_remote_prune(listing: dict[str, bool], kind: str, keep: int) -> list[str]:
+    """The backups of `kind` on the other host beyond the newest `keep` whole ones, and the
+    unfinished copies of that kind (an interrupted earlier run; the lock keeps live ones apart)."""
+    if keep < 1:
+        raise BackupError(f"keep must be at least 1, got {keep}")
+    same = sorted(name for name in listing if (match := _NAME.match(name)) and match.group(1) == kind)
+    kept = [name for name in same if listing[name]][-keep:]
+    return [name for name in same if name not in kept]
+
+
+def prune_command(empty: Path, names: list[str], target: CopyTarget) -> list[str]:
+    """rsync deleting these backups on the other host: an empty source, only they included."""
+    rules = [f"--include=/{name}/***" for name in names]
+    return _rsync_command(target, "--recursive", "--delete", "--perms", "--chmod=D0700", *rules, "--exclude=*",
+                          f"{empty}/", target.destination)
+
+
+def _rsync(argv: list[str], what: str) -> str:
+    try:
+        done = subprocess.run(argv, capture_output=True, check=False, stdin=subprocess.DEVNULL,
+                              env={"PATH": _PATH, "LC_ALL": "C.UTF-8"})
+    except FileNotFoundError:
+        raise BackupError(f"{what}: {argv[0]} is not installed") from None
+    if done.returncode != 0:
+        raise _failure(what, done.returncode, done.stderr, tool="rsync")
+    return done.stdout.decode(errors="replace")
+
+
+def copy_to(root: Path, target: CopyTarget, kind: str, keep: int) -> dict[str, Any]:
+    """The backups of `kind` here sent to the other host (rsync skips those already there), then
+    the other host's beyond the newest `keep` removed. Nothing here is ever touched."""
+    names = [item["name"] for item in backups(root) if item["kind"] == kind]
+    if not names:
+        return {"target": target.label, "sent": [], "removed": []}
+    for argv in send_commands(root, names, target):
+        _rsync(argv, f"copying to {target.label}")
+    listing = parse_listing(_rsync(list_command(target), f"listing the copies on {target.label}"))
+    missing = [name for name in names if not listing.get(name)]
+    if missing:
+        raise BackupError(f"{target.label} does not list the copies {', '.join(missing)}")
+    removed = plan_remote_prune(listing, kind, keep)
+    if removed:
+        with tempfile.TemporaryDirectory() as empty:
+            _rsync(prune_command(Path(empty), removed, target), f"removing old copies on {target.label}")
+    return {"target": target.label, "sent": names, "removed": removed}
+
+
 def create(root: Path, *, kind: str, database_url: str, user: str, media: str = "", release: str = "",
            app_root: str = "", keep: int = 7, now: float | None = None) -> dict[str, Any]:
-    """Write one backup, then drop the oldest of its kind beyond `keep`."""
+    """Write one backup, then drop the oldest of its kind beyond `keep`; then, with copy
+    settings under `root`, copy it to the other host. A failed copy is `copy_error` in the
+    result: the backup stays here all the same."""
     db = parse_database_url(database_url)
     app = account(user)
     with locked(root):
@@ -348,7 +492,15 @@ def create(root: Path, *, kind: str, database_url: str, user: str, media: str = 
         removed = plan_prune(backups(root), kind, keep)
         for old in removed:
             shutil.rmtree(root / old)
-    return {"backup": name, "manifest": manifest, "removed": removed}
+        copied: dict[str, Any] = {}
+        copy_error = ""
+        try:
+            target = read_copy_target(root)
+            if target:
+                copied = copy_to(root, target, kind, keep)
+        except BackupError as exc:
+            copy_error = f"backup {name} is kept in {root}, but its copy failed: {exc}"
+    return {"backup": name, "manifest": manifest, "removed": removed, "copy": copied, "copy_error": copy_error}
 
 
 def find(root: Path, *, name: str = "", release: str = "") -> dict[str, Any]:
@@ -446,6 +598,13 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     sys.stdout.write(f"backup {done['backup']} written to {args.root}"
                      + (f"; removed {', '.join(done['removed'])}" if done["removed"] else "") + "\n")
+    if done["copy"]:
+        sys.stdout.write(f"copied to {done['copy']['target']}"
+                         + (f"; removed there {', '.join(done['copy']['removed'])}" if done["copy"]["removed"] else "")
+                         + "\n")
+    if done["copy_error"]:
+        sys.stderr.write(f"site_backup: {done['copy_error']}\n")
+        return 1
     return 0
 
 

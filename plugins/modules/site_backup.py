@@ -26,6 +26,11 @@ description:
     renamed when whole. A lock file keeps a timer's backup and a deploy's apart.
   - The database tools run as O(user), the app's account, and hand their output over a pipe.
   - The backup role's timer runs the same code (C(module_utils/site_backup.py create)).
+  - With copy settings under O(root) (C(.copy/settings.json), written by the backup role when
+    C(backup_copy_host) is set), O(state=present) then copies the backups of O(kind) to that host
+    with C(rsync) over SSH (its key and pinned C(known_hosts) beside the settings), owner-only
+    (C(0700)/C(0600)), each backup's C(manifest.json) last so a copy with one is whole, and removes
+    the copies there beyond O(keep). A failed copy fails the task; the backup written here stays.
 version_added: 0.1.0
 author:
   - djstack maintainers (@djstack)
@@ -80,7 +85,8 @@ notes:
   - A pre-migrate backup of a SQLite database that does not exist yet (a first deploy) writes nothing
     and reports no change.
   - In check mode nothing is written; O(state=restored) still finds the backup and checks its files,
-    so a typo in O(name) or a damaged backup fails the check run too.
+    so a typo in O(name) or a damaged backup fails the check run too. In check mode the other host
+    of a copy is not contacted; RV(copy) says where the backups would go.
 """
 
 EXAMPLES = r"""
@@ -119,6 +125,15 @@ removed:
   returned: when O(state=present)
   type: list
   elements: str
+copy:
+  description:
+    - With copy settings under O(root), where the backups were copied (V(target)), the backups of
+      O(kind) sent (V(sent)) and the copies removed there beyond O(keep) (V(removed)); empty without.
+    - In check mode, V(sent) is what would be sent and V(removed) is not known (empty).
+  returned: when O(state=present)
+  type: dict
+  sample: {"target": "djbackup@backup.example.com:demo/app1 (port 22)", "sent": ["20261203T030211Z-scheduled"],
+           "removed": []}
 serving:
   description: The release that served when the restored backup was taken (empty when unknown).
   returned: when O(state=restored)
@@ -138,17 +153,27 @@ def _present(module: AnsibleModule, root: Path) -> dict:
     db = sb.parse_database_url(params["database_url"])
     if params["kind"] == "pre-migrate" and db.engine == "sqlite" and not Path(db.path).exists():
         # A first deploy: its migrations create the database, there is nothing to lose yet.
-        return {"changed": False, "backup": "", "removed": [], "manifest": {}, "msg": f"no database at {db.path} yet"}
+        return {"changed": False, "backup": "", "removed": [], "copy": {}, "manifest": {},
+                "msg": f"no database at {db.path} yet"}
     if module.check_mode:
         name = sb.free_name(root, params["kind"], params["release"], time.time())[0]
-        removed = sb.plan_prune(sb.backups(root) + [{"name": name, "kind": params["kind"]}],
-                                params["kind"], params["keep"])
-        return {"changed": True, "backup": name, "removed": removed,
+        existing = sb.backups(root) + [{"name": name, "kind": params["kind"]}]
+        removed = sb.plan_prune(existing, params["kind"], params["keep"])
+        target = sb.read_copy_target(root)
+        copy = ({"target": target.label, "removed": [],
+                 "sent": [item["name"] for item in existing
+                          if item["kind"] == params["kind"] and item["name"] not in removed]}
+                if target else {})
+        return {"changed": True, "backup": name, "removed": removed, "copy": copy,
                 "manifest": {"name": name, "kind": params["kind"], "release": params["release"]}}
     done = sb.create(root, kind=params["kind"], database_url=params["database_url"], user=params["user"],
                      media=params["media"] or "", release=params["release"], app_root=params["app_root"],
                      keep=params["keep"])
-    return {"changed": True, "backup": done["backup"], "manifest": done["manifest"], "removed": done["removed"]}
+    result = {"changed": True, "backup": done["backup"], "manifest": done["manifest"], "removed": done["removed"],
+              "copy": done["copy"]}
+    if done["copy_error"]:
+        module.fail_json(msg=done["copy_error"], **result)
+    return result
 
 
 def _restored(module: AnsibleModule, root: Path) -> dict:
@@ -190,8 +215,11 @@ def main() -> None:
         module.fail_json(msg=f"backup under {root}: {exc}")
     if module._diff:
         what = result["backup"]
+        copy = result.get("copy") or {}
         result["diff"] = ({"before": "", "after": f"backup {what}\n"
-                           + "".join(f"removed {old}\n" for old in result["removed"])}
+                           + "".join(f"removed {old}\n" for old in result["removed"])
+                           + (f"copied to {copy['target']}\n" if copy else "")
+                           + "".join(f"removed on {copy['target']}: {old}\n" for old in copy.get("removed", []))}
                           if module.params["state"] == "present"
                           else {"before": "live database and media\n", "after": f"restored from backup {what}\n"})
     module.exit_json(**result)
