@@ -110,3 +110,35 @@ def test_preflight_passes_app_hosts_of_one_site_that_share_its_data(tmp_path: Pa
 def test_preflight_passes_two_sites_each_on_its_own_host_with_sqlite(tmp_path: Path) -> None:
     run = _cluster(tmp_path, ("shop.example.com", "blog.example.com"))
     assert run.returncode == 0, run.stdout[-3000:]
+
+
+# A copy of the backups to another host: test values only (a real key comes from ansible-vault).
+COPY = {"backup_copy_host": "backup.example.com",
+        "backup_copy_ssh_key": "-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaA==\n-----END OPENSSH PRIVATE KEY-----\n",
+        "backup_copy_known_hosts": "# ssh-keyscan backup.example.com\nbackup.example.com ssh-ed25519 AAAAC3NzaC1lZDI1NTE5\n"}
+COPY_VARIABLES = ("backup_copy_host", "backup_copy_port", "backup_copy_user", "backup_copy_path",
+                  "backup_copy_ssh_key", "backup_copy_known_hosts")
+
+
+def test_preflight_passes_with_a_backup_copy(tmp_path: Path) -> None:
+    run = _preflight(tmp_path, **COPY)
+    assert run.returncode == 0, run.stdout[-3000:]
+
+
+@pytest.mark.parametrize(("changes", "named"), [
+    ({"backup_copy_host": "-oProxyCommand=touch /tmp/owned"}, "backup_copy_host"),
+    ({"backup_copy_port": 0}, "backup_copy_port"),
+    ({"backup_copy_user": "Backup Admin"}, "backup_copy_user"),
+    ({"backup_copy_path": "/"}, "backup_copy_path"),
+    ({"backup_copy_ssh_key": "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5 the public half"}, "backup_copy_ssh_key"),
+    ({"backup_copy_known_hosts": "other.example.com ssh-ed25519 AAAAC3NzaC1lZDI1NTE5\n"}, "backup_copy_known_hosts"),
+    # Off port 22, ssh looks the host up as [host]:port.
+    ({"backup_copy_port": 2222}, "backup_copy_known_hosts"),
+])
+def test_preflight_stops_on_a_bad_backup_copy_value_naming_it(tmp_path: Path, changes: dict, named: str) -> None:
+    run = _preflight(tmp_path, **{**COPY, **changes})
+    assert run.returncode != 0
+    named_in_output = [v for v in COPY_VARIABLES if f"{v} must" in run.stdout]
+    # Another host name also leaves the pinned keys without a line for it: both are said.
+    assert named_in_output[0] == named and set(named_in_output) <= {named, "backup_copy_known_hosts"}
+    assert "OPENSSH PRIVATE KEY-----\\nb3Bl" not in run.stdout and "b3BlbnNzaA==" not in run.stdout
