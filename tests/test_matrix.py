@@ -68,34 +68,3 @@ def test_summary_ends_with_the_line_ci_reads(tmp_path):
     text = matrix.summary(outcomes, 25.0)
     assert text.splitlines()[-1] == "1 passed, 1 failed"
     assert "b@debian12  FAILED" in text
-
-
-def test_a_scenario_without_hosts_runs_on_the_shared_platform(tmp_path, monkeypatch):
-    _scenario(tmp_path, "memcached")
-    monkeypatch.setattr(matrix, "MOLECULE_DIR", tmp_path)
-    argv = matrix.molecule_argv(matrix.Job("memcached", "debian12"), tmp_path, "test")
-    assert argv[-4:] == ["molecule", "test", "-s", "memcached"] and "--base-config" not in argv
-
-
-def test_declared_hosts_are_the_shared_platform_with_their_names_groups_and_network(tmp_path, monkeypatch):
-    (tmp_path / "pair").mkdir()
-    (tmp_path / "pair" / "molecule.yml").write_text("# djstack-hosts: app=web,app target=backup_target\n---\n")
-    monkeypatch.setattr(matrix, "MOLECULE_DIR", tmp_path)
-    argv = matrix.molecule_argv(matrix.Job("pair", "debian13"), tmp_path, "converge")
-    assert argv[argv.index("--base-config") + 1] == str(matrix.BASE_CONFIG)
-    generated = yaml.safe_load(Path(argv[argv.index("--base-config", argv.index("--base-config") + 1) + 1]).read_text())
-    shared = yaml.safe_load(matrix.BASE_CONFIG.read_text())["platforms"][0]
-    app, target = generated["platforms"]
-    assert app["name"] == "djstack-${MOLECULE_SCENARIO_NAME}-app-${DJSTACK_DISTRO:-debian12}"
-    assert (app["groups"], target["groups"]) == (["web", "app"], ["backup_target"])
-    assert app["networks"][0]["name"] == target["networks"][0]["name"] and target["networks"][0]["aliases"] == ["target"]
-    for key in ("image", "command", "capabilities", "security_opts", "cgroupns_mode", "tmpfs", "volumes"):
-        assert target[key] == shared[key]
-    assert argv[-3:] == ["converge", "-s", "pair"]
-
-
-def test_a_malformed_hosts_line_is_refused(tmp_path):
-    (tmp_path / "bad").mkdir()
-    (tmp_path / "bad" / "molecule.yml").write_text("# djstack-hosts: app target=backup_target\n---\n")
-    with pytest.raises(ValueError, match="NAME=GROUP"):
-        matrix.scenario_hosts("bad", tmp_path)

@@ -4,18 +4,6 @@ Each (scenario, distro) pair gets its own instance name and Molecule ephemeral
 directory, so pairs run side by side without touching each other. Output goes to
 one log per pair; a failure prints that log's tail. The last line is a plain
 `N passed, N failed` summary that CI reads.
-
-A scenario of several hosts declares them in a `# djstack-hosts:` header line of its
-molecule.yml, each `NAME=GROUP[,GROUP...]`:
-
-    # djstack-hosts: app=web,app,cache target=backup_target
-
-Each is the shared platform of .config/molecule/config.yml (same image, systemd options and
-all) with its own name, djstack-<scenario>-NAME-<distro>, its inventory groups, and one Docker
-network per (scenario, distro) on which the other hosts reach it as NAME. The runner writes
-that platform list as a second base config (`molecule -c config.yml -c <hosts>.yml`), so the
-scenario's molecule.yml holds no copy of the platform. Such a scenario runs through this
-runner (`--command converge`, `verify`, `destroy` for steps).
 """
 
 from __future__ import annotations
@@ -23,7 +11,6 @@ from __future__ import annotations
 import argparse
 import copy
 import os
-import re
 import subprocess
 import sys
 import threading
@@ -40,8 +27,6 @@ from tools.images import DISTROS
 ROOT = Path(__file__).resolve().parent.parent
 MOLECULE_DIR = ROOT / "molecule"
 BASE_CONFIG = ROOT / ".config" / "molecule" / "config.yml"
-_HOST_NAME = re.compile(r"^[a-z0-9][a-z0-9-]*$")
-_GROUP_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 TAIL_LINES = 80
 
 
@@ -89,61 +74,47 @@ def scenario_memory(scenario: str, molecule_dir: Path | None = None) -> str:
     return _header(scenario, "memory", molecule_dir) or "0"
 
 
-def scenario_hosts(scenario: str, molecule_dir: Path | None = None) -> list[tuple[str, list[str]]]:
-    """The hosts a scenario declares (`# djstack-hosts: app=web,app,cache target=backup_target`),
-    as (name, groups), in order; none declared: [] (the shared platform alone)."""
-    value = _header(scenario, "hosts", molecule_dir)
-    hosts: list[tuple[str, list[str]]] = []
-    for token in (value or "").split():
-        name, sep, groups = token.partition("=")
-        group_list = [g for g in groups.split(",") if g]
-        if not sep or not _HOST_NAME.match(name) or not group_list or not all(map(_GROUP_NAME.match, group_list)):
-            raise ValueError(f"{scenario}: djstack-hosts wants NAME=GROUP[,GROUP...] (lower-case NAME), got {token!r}")
-        if name in (h[0] for h in hosts):
-            raise ValueError(f"{scenario}: djstack-hosts names {name!r} twice")
-        hosts.append((name, group_list))
-    return hosts
+def scenario_platforms(scenario: str, molecule_dir: Path | None = None,
+                       base_config: Path = BASE_CONFIG) -> list[dict] | None:
+    """The platforms of a scenario with more than one host, or None for the shared one alone.
 
-
-def platforms_config(hosts: Sequence[tuple[str, list[str]]], base_config: Path = BASE_CONFIG) -> dict:
-    """A base config holding only `platforms`: the shared platform once per host, each with its
-    name, groups and the scenario's network (where the others reach it by its NAME). Molecule
-    expands the ${...} references as in the shared config."""
-    template = yaml.safe_load(base_config.read_text())["platforms"][0]
-    network = "djstack-${MOLECULE_SCENARIO_NAME}-${DJSTACK_DISTRO:-debian12}"
+    Such a scenario lists its hosts in `platforms.yml` next to its molecule.yml: each entry
+    names a `host` and the keys it sets on top of the shared platform of
+    .config/molecule/config.yml (a key given replaces the shared one, lists too, as Molecule
+    merges). Each host is the shared platform named `<shared name>-<host>`: the same
+    systemd container, so one set of container options serves every scenario. Molecule
+    replaces lists whole, so a scenario's own `platforms:` could only repeat them."""
+    path = (molecule_dir or MOLECULE_DIR) / scenario / "platforms.yml"
+    if not path.exists():
+        return None
+    shared = yaml.safe_load(base_config.read_text())["platforms"][0]
     platforms = []
-    for name, groups in hosts:
-        platform = copy.deepcopy(template)
-        platform["name"] = f"djstack-${{MOLECULE_SCENARIO_NAME}}-{name}-${{DJSTACK_DISTRO:-debian12}}"
-        platform["groups"] = list(groups)
-        platform["networks"] = [{"name": network, "aliases": [name]}]
-        platforms.append(platform)
-    return {"platforms": platforms}
+    for entry in yaml.safe_load(path.read_text()):
+        extra = dict(entry)
+        host = extra.pop("host")
+        platforms.append({**copy.deepcopy(shared), **extra, "name": f"{shared['name']}-{host}"})
+    return platforms
 
 
 class _QuotingDumper(yaml.SafeDumper):
-    """Quotes every string value: Molecule expands ${...} in the text, then parses it, and
-    "${DJSTACK_MEMORY:-0}" must stay the string it is in the shared config. No anchors either."""
-
-    def ignore_aliases(self, data) -> bool:
-        return True
+    """Strings double-quoted: Molecule substitutes `${VAR}` in the text before parsing it, so a
+    value such as "${DJSTACK_MEMORY:-0}" must stay a string once it reads "0"."""
 
 
-_QuotingDumper.add_representer(str, lambda dumper, value: dumper.represent_scalar("tag:yaml.org,2002:str", value,
-                                                                               style='"'))
+_QuotingDumper.add_representer(
+    str, lambda dumper, value: dumper.represent_scalar("tag:yaml.org,2002:str", value, style='"'))
 
 
-def molecule_argv(job: Job, log_dir: Path, command: str) -> list[str]:
-    """The molecule command line of a pair: with the scenario's hosts, if it declares any."""
-    argv = [sys.executable, "-m", "molecule"]
-    hosts = scenario_hosts(job.scenario)
-    if hosts:
-        generated = log_dir / "hosts" / f"{job.scenario}-{job.distro}.yml"
-        generated.parent.mkdir(parents=True, exist_ok=True)
-        generated.write_text("---\n# Written by tools/matrix.py from the scenario's djstack-hosts line.\n"
-                             + yaml.dump(platforms_config(hosts), Dumper=_QuotingDumper, sort_keys=False))
-        argv += ["--base-config", str(BASE_CONFIG), "--base-config", str(generated)]
-    return argv + [command, "-s", job.scenario]
+def base_configs(job: Job, log_dir: Path, molecule_dir: Path | None = None,
+                 base_config: Path = BASE_CONFIG) -> list[str]:
+    """Molecule's `-c` options for a job: the shared config, then the scenario's platforms."""
+    platforms = scenario_platforms(job.scenario, molecule_dir, base_config)
+    if platforms is None:
+        return []
+    extra = log_dir / "ephemeral" / f"{job.scenario}-{job.distro}.platforms.yml"
+    extra.parent.mkdir(parents=True, exist_ok=True)
+    extra.write_text(yaml.dump({"platforms": platforms}, Dumper=_QuotingDumper, sort_keys=False))
+    return ["-c", str(base_config), "-c", str(extra)]
 
 
 def plan(scenarios: Sequence[str], distros: Sequence[str], split: bool = False) -> list[Job]:
@@ -185,7 +156,7 @@ def run_job(job: Job, log_dir: Path, image: str | None, command: str) -> Outcome
     started = time.monotonic()
     with log.open("w") as out:
         proc = subprocess.run(
-            molecule_argv(job, log_dir, command),
+            [sys.executable, "-m", "molecule", *base_configs(job, log_dir), command, "-s", job.scenario],
             cwd=ROOT, env=job_env(job, log_dir, image), stdout=out, stderr=subprocess.STDOUT,
             check=False,
         )
