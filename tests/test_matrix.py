@@ -2,7 +2,6 @@
 
 from pathlib import Path
 
-import pytest
 import yaml
 
 from tools import matrix
@@ -68,3 +67,35 @@ def test_summary_ends_with_the_line_ci_reads(tmp_path):
     text = matrix.summary(outcomes, 25.0)
     assert text.splitlines()[-1] == "1 passed, 1 failed"
     assert "b@debian12  FAILED" in text
+
+
+def _platforms(root: Path, name: str, text: str) -> None:
+    _scenario(root, name)
+    (root / name / "platforms.yml").write_text(text)
+
+
+def test_a_scenario_without_platforms_yml_keeps_the_shared_platform(tmp_path):
+    _scenario(tmp_path, "memcached")
+    assert matrix.scenario_platforms("memcached", tmp_path) is None
+    assert matrix.base_configs(matrix.Job("memcached", "debian12"), tmp_path / "logs", tmp_path) == []
+
+
+def test_each_host_is_the_shared_platform_with_its_own_name_and_keys(tmp_path):
+    _platforms(tmp_path, "acme", "- host: web\n  groups: [web]\n- host: ca\n  groups: [acme_ca]\n")
+    shared = yaml.safe_load(matrix.BASE_CONFIG.read_text())["platforms"][0]
+    web, ca = matrix.scenario_platforms("acme", tmp_path)
+    assert web["name"] == f"{shared['name']}-web"
+    assert ca["name"] == f"{shared['name']}-ca"
+    assert (web["groups"], ca["groups"]) == (["web"], ["acme_ca"])
+    assert web["capabilities"] == ca["capabilities"] == shared["capabilities"]
+    assert web["command"] == shared["command"]
+
+
+def test_the_hosts_reach_molecule_after_the_shared_config_with_strings_kept_strings(tmp_path):
+    _platforms(tmp_path, "acme", "- host: web\n- host: ca\n")
+    options = matrix.base_configs(matrix.Job("acme", "debian13"), tmp_path / "logs", tmp_path)
+    assert options[:3] == ["-c", str(matrix.BASE_CONFIG), "-c"]
+    generated = Path(options[3]).read_text()
+    # Molecule substitutes ${...} in the text before parsing: "0" must stay a string.
+    assert '"${DJSTACK_MEMORY:-0}"' in generated
+    assert len(yaml.safe_load(generated)["platforms"]) == 2

@@ -52,9 +52,31 @@ def test_preflight_passes_with_the_defaults(tmp_path: Path) -> None:
     ("backup_keep", 0),
     ("backup_on_calendar", "nightly-ish"),
     ("django_app_backup_keep", 0),
+    ("nginx_tls_certificate_file", "/etc/letsencrypt/live/demo/fullchain.pem"),
 ])
 def test_preflight_stops_on_a_bad_value_naming_it(tmp_path: Path, variable: str, value: object) -> None:
     run = _preflight(tmp_path, **{variable: value})
+    assert run.returncode != 0
+    assert variable in run.stdout
+
+
+def test_preflight_passes_acme_with_its_defaults(tmp_path: Path) -> None:
+    run = _preflight(tmp_path, acme_enabled=True, acme_email="ops@example.com")
+    assert run.returncode == 0, run.stdout[-3000:]
+    assert "Check the acme variables" in run.stdout
+
+
+@pytest.mark.parametrize(("variable", "value"), [
+    ("acme_directory_url", "http://acme.example.com/directory"),
+    ("acme_email", "not-an-address"),
+    ("acme_domains", ["*.example.com"]),
+    ("acme_cert_name", "../demo"),
+    ("acme_renew_before_days", 0),
+    ("acme_renew_on_calendar", "nightly-ish"),
+    ("acme_key_type", "dsa"),
+])
+def test_preflight_stops_on_a_bad_acme_value_naming_it(tmp_path: Path, variable: str, value: object) -> None:
+    run = _preflight(tmp_path, acme_enabled=True, **{variable: value})
     assert run.returncode != 0
     assert variable in run.stdout
 
