@@ -38,7 +38,7 @@ def _validate(tmp_path: Path, addresses: list[str]) -> subprocess.CompletedProce
         "- hosts: localhost\n  connection: local\n  gather_facts: false\n  tasks:\n"
         "    - ansible.builtin.include_role:\n        name: djstack.stack.memcached\n        tasks_from: validate\n")
     extra = {"memcached_listen_mode": "tcp", "memcached_listen_addresses": addresses,
-             "memcached_memory_mb": 64, "memcached_threads": 1}
+             "memcached_memory_mb": 64, "memcached_max_connections": 256, "memcached_threads": 1}
     return run_playbook(str(playbook), "-e", json.dumps(extra))
 
 

@@ -1,5 +1,6 @@
 """memcached for a separate cache host: TCP on the configured addresses only, never UDP."""
 
+from djstack_testlib.limits import memory_limit_mb
 from djstack_testlib.memcache import exchange, exposure, stats_settings
 
 from tools.sandbox import EXPOSURE_LIMITS
@@ -49,3 +50,12 @@ def test_no_unix_socket(host):
 
 def test_hardening_exposure_within_the_shared_limit(host):
     assert exposure(host, "memcached.service") <= EXPOSURE_LIMITS["memcached"]
+
+
+def test_default_sizes_follow_the_containers_memory_limit_not_the_machine(host):
+    # molecule.yml's djstack-memory: 768m; the build machine has far more, which the
+    # machine-wide facts would have given (1024 MB of cache, 1024 connections).
+    assert memory_limit_mb(host) == 768
+    settings = stats_settings(host, "tcp", f"127.0.0.1:{PORT}")
+    assert int(settings["maxbytes"]) == 96 * 1024 * 1024
+    assert settings["maxconns"] == "768"

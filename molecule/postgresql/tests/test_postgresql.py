@@ -13,6 +13,8 @@ from urllib.parse import quote
 
 import yaml
 
+from djstack_testlib.limits import memory_limit_mb
+
 VARS = yaml.safe_load((Path(__file__).resolve().parents[1] / "vars.yml").read_text())
 DATABASE = VARS["postgresql_database"]
 USER = VARS["postgresql_user"]
@@ -70,17 +72,6 @@ def _superuser(host, sql: str) -> str:
 
 def _side_effect(host) -> dict:
     return json.loads(host.file("/root/postgresql-side-effect.json").content_string)
-
-
-def _memory_limit_mb(host) -> int:
-    """The container's own cgroup memory limit, where host_limits reads it."""
-    for line in host.file("/proc/self/cgroup").content_string.splitlines():
-        _, controllers, path = line.split(":", 2)
-        if "memory" in controllers.split(","):
-            return int(host.file(f"/sys/fs/cgroup/memory{path}/memory.limit_in_bytes").content_string) // 2**20
-        if controllers == "":
-            return int(host.file(f"/sys/fs/cgroup{path}/memory.max").content_string) // 2**20
-    raise AssertionError("no memory cgroup")
 
 
 def test_server_is_debians_own_major_version(host):
@@ -189,7 +180,7 @@ def test_app_role_owns_its_database(host):
 
 
 def test_memory_settings_follow_the_container_limit(host):
-    memory = _memory_limit_mb(host)
+    memory = memory_limit_mb(host)
     # molecule.yml's limit, far below the machine's: the sizes come from the limit.
     assert memory == 1024
     shared_buffers = memory // 4
