@@ -91,7 +91,7 @@ def test_ansible_doc_documents_the_module(installed: Path, module: str) -> None:
 @pytest.mark.parametrize(("kind", "name"), [("lookup", "site"), ("lookup", "site_hosts"), ("lookup", "controller_run"),
                                             ("lookup", "python_requirement"),
                                             ("filter", "run_is_over"), ("filter", "listen_address_problem"),
-                                            ("filter", "source_network_problem"),
+                                            ("filter", "source_network_problem"), ("filter", "host_limit"),
                                             ("callback", "drift")])
 def test_ansible_doc_documents_the_plugin(installed: Path, kind: str, name: str) -> None:
     doc = _doc(installed, "-t", kind, f"{NAMESPACE}.{NAME}.{name}")[f"{NAMESPACE}.{NAME}.{name}"]
