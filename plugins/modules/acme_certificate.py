@@ -63,12 +63,10 @@ options:
     description: The certbot program.
     type: path
     default: /usr/bin/certbot
+extends_documentation_fragment:
+  - djstack.stack.common_attributes
 attributes:
-  check_mode:
-    description: Can run in check_mode and return changed status prediction without modifying target.
-    support: full
   diff_mode:
-    description: Will return details on what has changed (or possibly needs changing in check_mode), when in diff mode.
     support: full
 requirements:
   - certbot and openssl on the host

@@ -55,13 +55,12 @@ options:
     description: Take the lock even if another run holds it (for a lock left by a run that died).
     type: bool
     default: false
+extends_documentation_fragment:
+  - djstack.stack.common_attributes
 attributes:
   check_mode:
-    description: Can run in check_mode and return changed status prediction without modifying target.
-    support: full
     details: Reports what it would do, refuses a lock held by another run as a real run would, writes nothing.
   diff_mode:
-    description: Will return details on what has changed (or possibly needs changing in check_mode), when in diff mode.
     support: full
     details: The holder of the lock before and after.
 """

@@ -22,12 +22,10 @@ version_added: 0.1.0
 author:
   - djstack maintainers (@djstack)
 options: {}
+extends_documentation_fragment:
+  - djstack.stack.common_attributes
 attributes:
-  check_mode:
-    description: Can run in check_mode and return changed status prediction without modifying target.
-    support: full
   diff_mode:
-    description: Will return details on what has changed (or possibly needs changing in check_mode), when in diff mode.
     support: none
   facts:
     description: Action returns an C(ansible_facts) dictionary that will update existing host facts.

@@ -112,12 +112,10 @@ options:
       - The C(User-Agent) header, so the probe is recognisable in access logs.
     type: str
     default: djstack-http-probe
+extends_documentation_fragment:
+  - djstack.stack.common_attributes
 attributes:
-  check_mode:
-    description: Can run in check_mode and return changed status prediction without modifying target.
-    support: full
   diff_mode:
-    description: Will return details on what has changed (or possibly needs changing in check_mode), when in diff mode.
     support: none
 notes:
   - It runs in check mode too (it only reads); skip it there with C(when) if the service may not exist yet.

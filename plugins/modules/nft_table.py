@@ -55,13 +55,12 @@ options:
     description: The nft binary.
     type: path
     default: /usr/sbin/nft
+extends_documentation_fragment:
+  - djstack.stack.common_attributes
 attributes:
   check_mode:
-    description: Can run in check_mode and return changed status prediction without modifying target.
-    support: full
     details: Reports a missing or differing table and loads nothing into the live ruleset.
   diff_mode:
-    description: Will return details on what has changed (or possibly needs changing in check_mode), when in diff mode.
     support: full
     details:
       - The live table's listing before and the file's after, counters without their values.

@@ -44,13 +44,12 @@ options:
         root-only (C(0700)).
     type: path
     default: /var/backups/djstack
+extends_documentation_fragment:
+  - djstack.stack.common_attributes
 attributes:
   check_mode:
-    description: Can run in check_mode and return changed status prediction without modifying target.
-    support: full
     details: Reports the unmanaged entries and removes nothing.
   diff_mode:
-    description: Will return details on what has changed (or possibly needs changing in check_mode), when in diff mode.
     support: full
     details: The directory's entries before and after, one per line.
 """

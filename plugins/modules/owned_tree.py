@@ -58,13 +58,12 @@ options:
     description: V(false) owns O(path) alone.
     type: bool
     default: true
+extends_documentation_fragment:
+  - djstack.stack.common_attributes
 attributes:
   check_mode:
-    description: Can run in check_mode and return changed status prediction without modifying target.
-    support: full
     details: Reports the paths to change and changes none.
   diff_mode:
-    description: Will return details on what has changed (or possibly needs changing in check_mode), when in diff mode.
     support: full
     details:
       - The first 20 paths to change, one per line as C(<path> <owner>:<group> <mode>), before and

@@ -67,13 +67,12 @@ options:
       - Good releases to keep, at least 2. Required with O(state=pruned); with O(state=active)
         it prunes right after the switch.
     type: int
+extends_documentation_fragment:
+  - djstack.stack.common_attributes
 attributes:
   check_mode:
-    description: Can run in check_mode and return changed status prediction without modifying target.
-    support: full
     details: Plans on a copy of the history and changes nothing on the host.
   diff_mode:
-    description: Will return details on what has changed (or possibly needs changing in check_mode), when in diff mode.
     support: full
     details: The target of C(current) and the history entries that change, before and after.
 notes:

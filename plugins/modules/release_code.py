@@ -43,13 +43,12 @@ options:
   venv_key:
     description: The venv key written into C(venv/.djstack-venv-key) (required with O(state=complete)).
     type: str
+extends_documentation_fragment:
+  - djstack.stack.common_attributes
 attributes:
   check_mode:
-    description: Can run in check_mode and return changed status prediction without modifying target.
-    support: full
     details: Reports the RELEASE files, the sources without fresh bytecode and the venv key; writes nothing.
   diff_mode:
-    description: Will return details on what has changed (or possibly needs changing in check_mode), when in diff mode.
     support: full
     details: The RELEASE files' content, or the venv key.
 """

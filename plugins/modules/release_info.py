@@ -20,13 +20,12 @@ options:
     description: The app root holding C(releases/), C(current) and C(releases.json).
     type: path
     required: true
+extends_documentation_fragment:
+  - djstack.stack.common_attributes
 attributes:
   check_mode:
-    description: Can run in check_mode and return changed status prediction without modifying target.
-    support: full
     details: Reads only; runs the same in check mode.
   diff_mode:
-    description: Will return details on what has changed (or possibly needs changing in check_mode), when in diff mode.
     support: none
 """
 

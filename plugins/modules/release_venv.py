@@ -85,13 +85,12 @@ options:
         other release's venv is reused. A release without C(pyproject.toml) fails.
     type: bool
     default: false
+extends_documentation_fragment:
+  - djstack.stack.common_attributes
 attributes:
   check_mode:
-    description: Can run in check_mode and return changed status prediction without modifying target.
-    support: full
     details: Computes the key and the source, reports whether it would clone, writes nothing.
   diff_mode:
-    description: Will return details on what has changed (or possibly needs changing in check_mode), when in diff mode.
     support: full
     details: The release's venv before and after (absent, or hard-linked from another release).
 """

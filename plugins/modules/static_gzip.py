@@ -33,13 +33,12 @@ options:
     type: int
     default: 9
     choices: [1, 2, 3, 4, 5, 6, 7, 8, 9]
+extends_documentation_fragment:
+  - djstack.stack.common_attributes
 attributes:
   check_mode:
-    description: Can run in check_mode and return changed status prediction without modifying target.
-    support: full
     details: Counts and lists what it would write and remove, writes nothing.
   diff_mode:
-    description: Will return details on what has changed (or possibly needs changing in check_mode), when in diff mode.
     support: full
     details: The files whose copies are written or removed (a first deploy lists hundreds).
 """

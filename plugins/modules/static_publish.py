@@ -45,13 +45,12 @@ options:
     description: Mode of the directories created under O(dest) (octal string).
     type: str
     default: "0755"
+extends_documentation_fragment:
+  - djstack.stack.common_attributes
 attributes:
   check_mode:
-    description: Can run in check_mode and return changed status prediction without modifying target.
-    support: full
     details: Counts and lists what it would add, replace and remove; changes nothing, O(src) included.
   diff_mode:
-    description: Will return details on what has changed (or possibly needs changing in check_mode), when in diff mode.
     support: full
     details: The files added, replaced and removed (a first deploy lists hundreds).
 """
