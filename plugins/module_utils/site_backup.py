@@ -40,7 +40,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -517,6 +517,28 @@ def find(root: Path, *, name: str = "", release: str = "") -> dict[str, Any]:
         raise BackupError(f"no pre-migrate backup of release {release!r} in {root}: that deploy ran no migration "
                           "backup, or it was pruned")
     return match[-1]
+
+
+def serving_problem(manifest: dict[str, Any], *, present: Collection[str], good: Collection[str],
+                    existing: list[dict[str, Any]], app_root: str) -> str:
+    """Why a restore of this backup must be refused for its release ("" when it may go on).
+
+    The restored data has the schema of the release that served when the backup was taken, and
+    the restore switches back to it; if that release's code is gone from the host (pruned) or
+    never serves again (failed), the data would come back with no code to run it. `present` are
+    the release directories on the host, `good` the releases the history lets serve."""
+    serving = manifest.get("serving") or ""
+    if not serving or (serving in present and serving in good):
+        return ""
+    why = ("was pruned from the host" if serving not in present
+           else "is not a good release in the release history (failed or unknown)")
+    usable = [item["name"] for item in existing
+              if item.get("serving") in present and item.get("serving") in good][-3:]
+    return (f"backup {manifest['name']} was taken while release {serving} served, and that release {why} "
+            f"({app_root}/releases), so the restore could not switch back to it; nothing was touched. "
+            "Restore a backup taken under a release still on the host "
+            f"(newest: {', '.join(usable) or 'none'}; site_backup.py list shows each one's serving), "
+            "or keep more releases (django_app_keep_releases) so that backups outlive them.")
 
 
 def check(root: Path, manifest: dict[str, Any]) -> None:
