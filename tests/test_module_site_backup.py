@@ -256,8 +256,10 @@ def test_pg_restore_replays_the_archive_after_dropping_the_roles_objects_in_one_
     url = "postgresql://shop:pw@/shop?host=/var/run/postgresql"
     done = sb.create(tmp_path / "b", kind="manual", database_url=url, user=ME)
     sb.restore(tmp_path / "b", done["manifest"], database_url=url, user=ME)
-    script, load = _pg_calls(fake_pg)[-2:]
-    assert script["argv"][1:] == ["--no-owner", "--no-privileges", "--file=-"]
+    inspect, script, load = _pg_calls(fake_pg)[-3:]
+    assert inspect["argv"][0].endswith("psql") and "DROP OWNED" not in json.dumps(inspect)
+    assert script["argv"][1:3] == ["--no-owner", "--no-privileges"] and script["argv"][-1] == "--file=-"
+    assert script["argv"][3].startswith("--use-list=")
     assert script["stdin"] == "PGDMP-archive"
     assert load["argv"][1:] == ["-X", "-q", "-w", "-v", "ON_ERROR_STOP=1", "--single-transaction",
                                 "-c", "DROP OWNED BY CURRENT_USER", "-f", "-"]

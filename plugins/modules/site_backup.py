@@ -19,8 +19,12 @@ description:
     into the live file, so the app's connections see the result at once. PostgreSQL's is one
     transaction of C(psql) in which everything the app's role owns is dropped (C(DROP OWNED), so a table
     a later migration created goes too) and the archive's SQL from C(pg_restore) replayed; an
-    error leaves the database as it was. The media directory's contents become the backup's
-    exactly; the directory itself stays.
+    error leaves the database as it was. The live database is read first; the archive's entries
+    for extensions another role installed (a superuser's C(CREATE EXTENSION citext)) are skipped and
+    the extensions left as they are; objects of other roles that the archive would recreate, or that
+    depend on the app's role's objects, refuse the restore before anything changes, each named with
+    its owner and the C(ALTER ... OWNER TO) that would let the restore through. The media
+    directory's contents become the backup's exactly; the directory itself stays.
   - Each backup is a directory named C(<UTC time>-<kind>[-<release>]) holding C(manifest.json), the
     database file and C(media.tar), root's and owner-only. It is written under a C(.partial) name and
     renamed when whole. A lock file keeps a timer's backup and a deploy's apart.
