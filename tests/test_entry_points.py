@@ -32,7 +32,7 @@ def _run(tmp_path: Path, tasks_from: str, *extra: str) -> subprocess.CompletedPr
 
 
 def test_deploy_steps_do_not_declare_the_secret() -> None:
-    for entry in ("activate", "prune", "revert", "rollback"):
+    for entry in ("activate", "prune", "revert", "rollback", "restore", "restore_check"):
         assert "django_app_secret_key" not in SPECS[entry]["options"], entry
 
 

@@ -256,8 +256,10 @@ def test_pg_restore_replays_the_archive_after_dropping_the_roles_objects_in_one_
     url = "postgresql://shop:pw@/shop?host=/var/run/postgresql"
     done = sb.create(tmp_path / "b", kind="manual", database_url=url, user=ME)
     sb.restore(tmp_path / "b", done["manifest"], database_url=url, user=ME)
-    script, load = _pg_calls(fake_pg)[-2:]
-    assert script["argv"][1:] == ["--no-owner", "--no-privileges", "--file=-"]
+    inspect, script, load = _pg_calls(fake_pg)[-3:]
+    assert inspect["argv"][0].endswith("psql") and "DROP OWNED" not in json.dumps(inspect)
+    assert script["argv"][1:3] == ["--no-owner", "--no-privileges"] and script["argv"][-1] == "--file=-"
+    assert script["argv"][3].startswith("--use-list=")
     assert script["stdin"] == "PGDMP-archive"
     assert load["argv"][1:] == ["-X", "-q", "-w", "-v", "ON_ERROR_STOP=1", "--single-transaction",
                                 "-c", "DROP OWNED BY CURRENT_USER", "-f", "-"]
@@ -357,3 +359,68 @@ def test_module_pre_migrate_backup_of_a_first_deploy_has_nothing_to_save(site, t
     site["db"].unlink()
     result = run_module("site_backup", _module_args(site, kind="pre-migrate", release="r1"), tmp_path)
     assert result["rc"] == 0 and not result["changed"] and result["backup"] == ""
+
+
+# --- the release a restore switches back to -------------------------------------
+
+
+def _history(app_root: Path, entries: list[tuple[str, str]]) -> None:
+    (app_root / "releases.json").write_text(json.dumps([{"id": rid, "status": status} for rid, status in entries]))
+
+
+def test_a_backup_whose_release_is_still_on_the_host_may_be_restored():
+    manifest = {"name": "20261203T101502Z-scheduled", "serving": "r1"}
+    assert sb.serving_problem(manifest, present={"r1"}, good={"r1"}, existing=[manifest], app_root="/srv/a") == ""
+
+
+def test_a_backup_that_names_no_serving_release_may_be_restored():
+    manifest = {"name": "20261203T101502Z-scheduled", "serving": ""}
+    assert sb.serving_problem(manifest, present=set(), good=set(), existing=[], app_root="/srv/a") == ""
+
+
+def test_a_backup_whose_release_was_pruned_is_refused_naming_it_and_the_backups_that_would_do():
+    old = {"name": "20261201T000000Z-scheduled", "serving": "r0"}
+    newer = {"name": "20261202T000000Z-scheduled", "serving": "r1"}
+    message = sb.serving_problem(old, present={"r1"}, good={"r1"}, existing=[old, newer], app_root="/srv/a")
+    assert "backup 20261201T000000Z-scheduled was taken while release r0 served" in message
+    assert "that release was pruned from the host (/srv/a/releases)" in message
+    assert "nothing was touched" in message
+    assert "(newest: 20261202T000000Z-scheduled;" in message
+
+
+def test_a_backup_whose_release_failed_since_is_refused():
+    manifest = {"name": "20261203T101502Z-scheduled", "serving": "r1"}
+    message = sb.serving_problem(manifest, present={"r1"}, good=set(), existing=[manifest], app_root="/srv/a")
+    assert "that release is not a good release in the release history" in message
+    assert "(newest: none;" in message
+
+
+def test_module_refuses_a_restore_whose_release_was_pruned_and_touches_nothing(site, tmp_path):
+    _history(site["app_root"], [("r1", "active")])
+    made = run_module("site_backup", _module_args(site, kind="manual", app_root=str(site["app_root"])), tmp_path)
+    assert made["manifest"]["serving"] == "r1"
+    # r1 pruned: r2 serves now, and the data changed since the backup.
+    (site["app_root"] / "releases" / "r2").mkdir()
+    (site["app_root"] / "current").unlink()
+    (site["app_root"] / "current").symlink_to("releases/r2")
+    (site["app_root"] / "releases" / "r1").rmdir()
+    _history(site["app_root"], [("r2", "active")])
+    with sqlite3.connect(site["db"]) as conn:
+        conn.execute("DELETE FROM product WHERE name = 'tea'")
+    for check in (True, False):
+        result = run_module("site_backup", _module_args(site, state="restored", name=made["backup"],
+                                                        app_root=str(site["app_root"])), tmp_path, check=check)
+        assert result["rc"] == 1
+        assert "release r1 served, and that release was pruned from the host" in result["msg"]
+        assert _names(site["db"]) == ["coffee"]
+
+
+def test_module_restores_a_backup_whose_release_is_on_the_host(site, tmp_path):
+    _history(site["app_root"], [("r1", "active")])
+    made = run_module("site_backup", _module_args(site, kind="manual", app_root=str(site["app_root"])), tmp_path)
+    with sqlite3.connect(site["db"]) as conn:
+        conn.execute("DELETE FROM product")
+    result = run_module("site_backup", _module_args(site, state="restored", name=made["backup"],
+                                                    app_root=str(site["app_root"])), tmp_path)
+    assert (result["backup"], result["serving"]) == (made["backup"], "r1")
+    assert _names(site["db"]) == ["coffee", "tea"]

@@ -40,7 +40,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -151,10 +151,10 @@ def _failure(what: str, code: int, stderr: bytes, tool: str = "") -> BackupError
 
 
 def _run_as(user: Account, argv: list[str], env: dict[str, str], *, stdin: Any = None,
-            stdout: Any = subprocess.PIPE, what: str) -> subprocess.CompletedProcess:
+            stdout: Any = subprocess.PIPE, what: str, input_bytes: bytes | None = None) -> subprocess.CompletedProcess:
     try:
         done = subprocess.run(argv, stdin=stdin, stdout=stdout, stderr=subprocess.PIPE, check=False,
-                              **_as_account(user, env))
+                              input=input_bytes, **_as_account(user, env))
     except FileNotFoundError:
         raise BackupError(f"{what}: {argv[0]} is not installed") from None
     if done.returncode != 0:
@@ -162,33 +162,267 @@ def _run_as(user: Account, argv: list[str], env: dict[str, str], *, stdin: Any =
     return done
 
 
-def _pg_load(user: Account, db: Database, archive: Any) -> None:
+# What the restore must know of the live database before it changes anything, read as the app's
+# role: "extension" rows for the extensions another role owns (DROP OWNED leaves them, so the
+# archive's entries for them are skipped), "foreign" rows for the objects other roles own
+# (outside the system schemas, extensions' members and internal parts left out), "dependent"
+# rows for those of them that depend on an object the app's role owns (DROP OWNED refuses to
+# drop it under them). Fields: kind, schema ("-" for a schema), name as pg_dump's TOC writes
+# it, owner, identity (quoted, qualified), and for a dependent what it depends on.
+_PG_INSPECT = r"""
+WITH me AS (
+  SELECT oid FROM pg_roles WHERE rolname = current_user
+), mine AS (
+  SELECT classid, objid FROM pg_shdepend
+  WHERE dbid = (SELECT oid FROM pg_database WHERE datname = current_database())
+    AND refclassid = 'pg_authid'::regclass AND refobjid = (SELECT oid FROM me) AND deptype = 'o'
+), members AS (
+  SELECT classid, objid FROM pg_depend WHERE deptype IN ('e', 'i')
+), foreign_objects AS (
+  SELECT 'pg_class'::regclass AS classid, c.oid AS objid, c.relowner AS owner,
+         CASE c.relkind WHEN 'v' THEN 'VIEW' WHEN 'm' THEN 'MATERIALIZED VIEW' WHEN 'S' THEN 'SEQUENCE'
+                        WHEN 'f' THEN 'FOREIGN TABLE' ELSE 'TABLE' END AS kind,
+         n.nspname AS schema, c.relname::text AS name
+  FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+  WHERE c.relkind IN ('r', 'p', 'v', 'm', 'S', 'f')
+  UNION ALL
+  SELECT 'pg_type'::regclass, t.oid, t.typowner, CASE t.typtype WHEN 'd' THEN 'DOMAIN' ELSE 'TYPE' END,
+         n.nspname, t.typname::text
+  FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace
+  WHERE t.typtype IN ('b', 'd', 'e', 'r', 'm') OR (t.typtype = 'c' AND (SELECT relkind FROM pg_class WHERE oid = t.typrelid) = 'c')
+  UNION ALL
+  SELECT 'pg_proc'::regclass, p.oid, p.proowner,
+         CASE p.prokind WHEN 'p' THEN 'PROCEDURE' WHEN 'a' THEN 'AGGREGATE' ELSE 'FUNCTION' END,
+         n.nspname, p.proname || '(' || pg_get_function_identity_arguments(p.oid) || ')'
+  FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
+  UNION ALL
+  SELECT 'pg_namespace'::regclass, n.oid, n.nspowner, 'SCHEMA', '-', n.nspname::text
+  FROM pg_namespace n
+), candidates AS (
+  SELECT o.* FROM foreign_objects o
+  WHERE o.owner <> (SELECT oid FROM me)
+    AND (o.schema = '-' OR (o.schema NOT IN ('pg_catalog', 'information_schema') AND o.schema NOT LIKE 'pg\_%'))
+    AND NOT (o.schema = '-' AND (o.name IN ('pg_catalog', 'information_schema', 'public') OR o.name LIKE 'pg\_%'))
+    AND (o.classid, o.objid) NOT IN (SELECT classid, objid FROM members)
+), dependents AS (
+  SELECT DISTINCT
+         CASE d.classid WHEN 'pg_rewrite'::regclass THEN 'pg_class'::regclass
+                        WHEN 'pg_trigger'::regclass THEN 'pg_class'::regclass
+                        WHEN 'pg_attrdef'::regclass THEN 'pg_class'::regclass
+                        WHEN 'pg_policy'::regclass THEN 'pg_class'::regclass
+                        WHEN 'pg_constraint'::regclass THEN
+                          CASE WHEN con.conrelid <> 0 THEN 'pg_class'::regclass ELSE 'pg_type'::regclass END
+                        ELSE d.classid END AS classid,
+         CASE d.classid WHEN 'pg_rewrite'::regclass THEN rw.ev_class
+                        WHEN 'pg_trigger'::regclass THEN tg.tgrelid
+                        WHEN 'pg_attrdef'::regclass THEN ad.adrelid
+                        WHEN 'pg_policy'::regclass THEN po.polrelid
+                        WHEN 'pg_constraint'::regclass THEN
+                          CASE WHEN con.conrelid <> 0 THEN con.conrelid ELSE con.contypid END
+                        ELSE d.objid END AS objid,
+         d.refclassid, d.refobjid
+  FROM pg_depend d
+  JOIN mine m ON m.classid = d.refclassid AND m.objid = d.refobjid
+  LEFT JOIN pg_rewrite rw ON d.classid = 'pg_rewrite'::regclass AND rw.oid = d.objid
+  LEFT JOIN pg_trigger tg ON d.classid = 'pg_trigger'::regclass AND tg.oid = d.objid
+  LEFT JOIN pg_attrdef ad ON d.classid = 'pg_attrdef'::regclass AND ad.oid = d.objid
+  LEFT JOIN pg_policy po ON d.classid = 'pg_policy'::regclass AND po.oid = d.objid
+  LEFT JOIN pg_constraint con ON d.classid = 'pg_constraint'::regclass AND con.oid = d.objid
+  WHERE d.deptype IN ('n', 'a')
+)
+SELECT 'extension', e.extname, pg_get_userbyid(e.extowner), '', '', '' FROM pg_extension e
+  WHERE e.extowner <> (SELECT oid FROM me)
+UNION ALL
+SELECT 'foreign', c.kind, c.schema, c.name, pg_get_userbyid(c.owner),
+       (pg_identify_object(c.classid, c.objid, 0)).identity
+FROM candidates c
+UNION ALL
+SELECT DISTINCT 'dependent', c.kind, c.schema, c.name, pg_get_userbyid(c.owner),
+       (pg_identify_object(c.classid, c.objid, 0)).identity || E'\x1d' || (pg_identify_object(d.refclassid, d.refobjid, 0)).type
+       || ' ' || (pg_identify_object(d.refclassid, d.refobjid, 0)).identity
+FROM dependents d JOIN candidates c ON c.classid = d.classid AND c.objid = d.objid
+ORDER BY 1, 2, 3, 4;
+"""
+
+# The TOC's object types (pg_restore --list) of more than one word, longest first.
+_TOC_DESCS = sorted((
+    "ACCESS METHOD", "BLOB DATA", "BLOB METADATA", "CHECK CONSTRAINT", "DATABASE PROPERTIES", "DEFAULT ACL",
+    "EVENT TRIGGER", "FK CONSTRAINT", "FOREIGN DATA WRAPPER", "FOREIGN SERVER", "FOREIGN TABLE", "INDEX ATTACH",
+    "LARGE OBJECT", "MATERIALIZED VIEW", "MATERIALIZED VIEW DATA", "OPERATOR CLASS", "OPERATOR FAMILY",
+    "PROCEDURAL LANGUAGE", "PUBLICATION TABLE", "PUBLICATION TABLES IN SCHEMA", "ROW SECURITY",
+    "SECURITY LABEL", "SEQUENCE OWNED BY", "SEQUENCE SET", "SHELL TYPE", "STATISTICS DATA", "TABLE ATTACH",
+    "TABLE DATA", "TEXT SEARCH CONFIGURATION", "TEXT SEARCH DICTIONARY", "TEXT SEARCH PARSER",
+    "TEXT SEARCH TEMPLATE", "USER MAPPING"), key=len, reverse=True)
+_TOC_LINE = re.compile(r"^(\d+); \d+ \d+ (.*)$")
+# The entries that create an object the restore would have to replace.
+_RECREATED = ("TABLE", "VIEW", "MATERIALIZED VIEW", "SEQUENCE", "FOREIGN TABLE", "TYPE", "DOMAIN", "FUNCTION",
+              "PROCEDURE", "AGGREGATE", "SCHEMA")
+_UNQUOTED = re.compile(r"^[a-z_][a-z0-9_$]*$")
+
+
+@dataclass(frozen=True)
+class TocEntry:
+    """One line of `pg_restore --list`: what it creates (desc), where (schema, "-" for none), its tag."""
+    dump_id: int
+    desc: str
+    schema: str
+    tag: str
+    owner: str
+
+
+def parse_toc(listing: str) -> list[TocEntry]:
+    """The entries of a `pg_restore --list` (its comment lines left out)."""
+    entries = []
+    for line in listing.splitlines():
+        match = _TOC_LINE.match(line)
+        if not match:
+            continue
+        rest = match.group(2)
+        desc = next((d for d in _TOC_DESCS if rest.startswith(d + " ")), rest.split(" ", 1)[0])
+        schema, _sep, tag_owner = rest[len(desc) + 1:].partition(" ")
+        tag, _sep, owner = tag_owner.rpartition(" ") if " " in tag_owner else (tag_owner, "", "")
+        entries.append(TocEntry(int(match.group(1)), desc, schema, tag, owner))
+    return entries
+
+
+def kept_extension_ids(entries: list[TocEntry], kept: Collection[str]) -> set[int]:
+    """The archive's entries for extensions the database keeps (another role's: DROP OWNED leaves
+    them): CREATE EXTENSION IF NOT EXISTS would do nothing, and COMMENT ON EXTENSION needs their owner."""
+    return {entry.dump_id for entry in entries
+            if (entry.desc == "EXTENSION" and entry.tag in kept)
+            or (entry.desc == "COMMENT" and entry.schema == "-" and entry.tag in {f"EXTENSION {name}" for name in kept})}
+
+
+def filtered_toc(listing: str, skipped: Collection[int]) -> str:
+    """The listing for pg_restore --use-list with these entries commented out."""
+    out = []
+    for line in listing.splitlines():
+        match = _TOC_LINE.match(line)
+        out.append(f";{line}" if match and int(match.group(1)) in skipped else line)
+    return "\n".join(out) + "\n"
+
+
+@dataclass(frozen=True)
+class LiveObject:
+    """An object of another role in the live database, and why it stands in the restore's way."""
+    kind: str
+    schema: str
+    name: str
+    owner: str
+    identity: str
+    reasons: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class LiveDatabase:
+    kept_extensions: frozenset[str]
+    foreign: tuple[LiveObject, ...]
+    dependents: tuple[tuple[LiveObject, str], ...]
+
+
+def parse_inspection(text: str) -> LiveDatabase:
+    """_PG_INSPECT's rows, as psql prints them with the unit and record separators."""
+    kept: set[str] = set()
+    foreign: list[LiveObject] = []
+    dependents: list[tuple[LiveObject, str]] = []
+    for row in text.split("\x1e"):
+        fields = row.strip("\n").split("\x1f")
+        if fields[0] == "extension" and len(fields) >= 2:
+            kept.add(fields[1])
+        elif fields[0] in ("foreign", "dependent") and len(fields) >= 6:
+            identity, _sep, depends_on = fields[5].partition("\x1d")
+            item = LiveObject(fields[1], fields[2], fields[3], fields[4], identity)
+            if fields[0] == "foreign":
+                foreign.append(item)
+            else:
+                dependents.append((item, depends_on))
+    return LiveDatabase(frozenset(kept), tuple(foreign), tuple(dependents))
+
+
+def _ident(name: str) -> str:
+    return name if _UNQUOTED.match(name) else '"' + name.replace('"', '""') + '"'
+
+
+def restore_blockers(entries: list[TocEntry], live: LiveDatabase, role: str) -> list[LiveObject]:
+    """Other roles' objects the restore cannot get past, each with why: the archive recreates it
+    (DROP OWNED leaves it, so its CREATE would fail), or it depends on the app role's objects
+    (so DROP OWNED fails). In the order found, each object once."""
+    recreated = {(entry.desc, entry.schema, entry.tag) for entry in entries if entry.desc in _RECREATED}
+    reasons: dict[tuple[str, str, str], list[str]] = {}
+    objects: dict[tuple[str, str, str], LiveObject] = {}
+    for item in live.foreign:
+        if (item.kind, item.schema, item.name) in recreated:
+            key = (item.kind, item.schema, item.name)
+            objects.setdefault(key, item)
+            reasons.setdefault(key, []).append(f"is in the backup but not {role}'s, so the restore cannot replace it")
+    for item, depends_on in live.dependents:
+        key = (item.kind, item.schema, item.name)
+        objects.setdefault(key, item)
+        reasons.setdefault(key, []).append(f"depends on {depends_on}, which the restore drops first")
+    return [LiveObject(o.kind, o.schema, o.name, o.owner, o.identity, tuple(reasons[key])) for key, o in objects.items()]
+
+
+def refusal_message(database: str, role: str, blockers: list[LiveObject]) -> str:
+    """Why a PostgreSQL restore was refused, each object named with its owner, and what to do."""
+    described = "; ".join(f"{item.kind.lower()} {item.identity} (owner {item.owner}) {' and '.join(item.reasons)}"
+                          for item in blockers)
+    fixes = "; ".join(f"ALTER {item.kind} {item.identity} OWNER TO {_ident(role)}" for item in blockers)
+    return (f"the restore into the database {database} was refused before any change: it replaces what the "
+            f"app's role {role} owns, and objects of other roles are in its way: {described}. Give each to "
+            f"{role} ({fixes}; the restore then replaces it with the backup's, or drops it if the backup has "
+            "none) or drop it, as its owner or a superuser, then restore again.")
+
+
+def _pg_load(user: Account, db: Database, archive_path: Path) -> None:
     """The archive in place of everything the app's role owns, in one transaction.
 
     pg_restore --clean would drop only what the archive holds: a table a later migration
     created would survive and make the next migrate fail. So the role's objects are dropped
     first (DROP OWNED) and the archive's SQL replayed, both inside psql's single transaction:
-    any error leaves the database as it was."""
+    any error leaves the database as it was. Other roles' objects are out of DROP OWNED's
+    reach, so the live database is read first: extensions another role installed are left as
+    they are (their entries skipped), and objects of other roles the archive would recreate, or
+    that depend on the role's, refuse the restore before anything changes, naming them."""
     what = f"pg_restore into the database {db.env['PGDATABASE']}"
+    listing = subprocess.run(["pg_restore", "--list", str(archive_path)], capture_output=True, check=False,
+                             env={"PATH": _PATH, "LC_ALL": "C.UTF-8"})
+    if listing.returncode != 0:
+        raise _failure(f"listing {archive_path}", listing.returncode, listing.stderr, tool="pg_restore")
+    toc = listing.stdout.decode(errors="replace")
+    entries = parse_toc(toc)
+    inspected = _run_as(user, ["psql", "-X", "-q", "-w", "-At", "-F", "\x1f", "-R", "\x1e", "-v", "ON_ERROR_STOP=1",
+                               "-f", "-"], db.env, what=what, input_bytes=_PG_INSPECT.encode())
+    live = parse_inspection(inspected.stdout.decode(errors="replace"))
+    role = db.env.get("PGUSER") or user.name
+    blockers = restore_blockers(entries, live, role)
+    if blockers:
+        raise BackupError(refusal_message(db.env["PGDATABASE"], role, blockers))
     account_args = _as_account(user, db.env)
-    try:
-        script = subprocess.Popen(["pg_restore", "--no-owner", "--no-privileges", "--file=-"], stdin=archive,
-                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE, **account_args)
-    except FileNotFoundError:
-        raise BackupError(f"{what}: pg_restore is not installed") from None
-    try:
-        load = subprocess.Popen(["psql", "-X", "-q", "-w", "-v", "ON_ERROR_STOP=1", "--single-transaction",
-                                 "-c", "DROP OWNED BY CURRENT_USER", "-f", "-"], stdin=script.stdout,
-                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, **account_args)
-    except FileNotFoundError:
-        script.kill()
-        raise BackupError(f"{what}: psql is not installed") from None
-    finally:
-        script.stdout.close()  # psql holds the pipe now; pg_restore sees it close if psql stops
-    load_errors = load.communicate()[1]
-    script_errors = script.stderr.read()
-    script.stderr.close()
-    script.wait()
+    with tempfile.NamedTemporaryFile("w", prefix="djstack-restore-", suffix=".list") as use_list, \
+            archive_path.open("rb") as archive:
+        use_list.write(filtered_toc(toc, kept_extension_ids(entries, live.kept_extensions)))
+        use_list.flush()
+        if os.geteuid() == 0:
+            os.fchown(use_list.fileno(), user.uid, user.gid)  # pg_restore reads it as the app's account
+        try:
+            script = subprocess.Popen(["pg_restore", "--no-owner", "--no-privileges", f"--use-list={use_list.name}",
+                                       "--file=-"], stdin=archive,
+                                      stdout=subprocess.PIPE, stderr=subprocess.PIPE, **account_args)
+        except FileNotFoundError:
+            raise BackupError(f"{what}: pg_restore is not installed") from None
+        try:
+            load = subprocess.Popen(["psql", "-X", "-q", "-w", "-v", "ON_ERROR_STOP=1", "--single-transaction",
+                                     "-c", "DROP OWNED BY CURRENT_USER", "-f", "-"], stdin=script.stdout,
+                                    stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, **account_args)
+        except FileNotFoundError:
+            script.kill()
+            raise BackupError(f"{what}: psql is not installed") from None
+        finally:
+            script.stdout.close()  # psql holds the pipe now; pg_restore sees it close if psql stops
+        load_errors = load.communicate()[1]
+        script_errors = script.stderr.read()
+        script.stderr.close()
+        script.wait()
     if load.returncode != 0:
         raise _failure(what, load.returncode, load_errors, tool="psql")
     if script.returncode != 0:
@@ -519,6 +753,28 @@ def find(root: Path, *, name: str = "", release: str = "") -> dict[str, Any]:
     return match[-1]
 
 
+def serving_problem(manifest: dict[str, Any], *, present: Collection[str], good: Collection[str],
+                    existing: list[dict[str, Any]], app_root: str) -> str:
+    """Why a restore of this backup must be refused for its release ("" when it may go on).
+
+    The restored data has the schema of the release that served when the backup was taken, and
+    the restore switches back to it; if that release's code is gone from the host (pruned) or
+    never serves again (failed), the data would come back with no code to run it. `present` are
+    the release directories on the host, `good` the releases the history lets serve."""
+    serving = manifest.get("serving") or ""
+    if not serving or (serving in present and serving in good):
+        return ""
+    why = ("was pruned from the host" if serving not in present
+           else "is not a good release in the release history (failed or unknown)")
+    usable = [item["name"] for item in existing
+              if item.get("serving") in present and item.get("serving") in good][-3:]
+    return (f"backup {manifest['name']} was taken while release {serving} served, and that release {why} "
+            f"({app_root}/releases), so the restore could not switch back to it; nothing was touched. "
+            "Restore a backup taken under a release still on the host "
+            f"(newest: {', '.join(usable) or 'none'}; site_backup.py list shows each one's serving), "
+            "or keep more releases (django_app_keep_releases) so that backups outlive them.")
+
+
 def check(root: Path, manifest: dict[str, Any]) -> None:
     """Every file of the backup is there with the checksum it was written with."""
     backup = root / manifest["name"]
@@ -540,12 +796,12 @@ def restore(root: Path, manifest: dict[str, Any], *, database_url: str, user: st
     with locked(root):
         check(root, manifest)
         backup = root / manifest["name"]
-        with (backup / manifest["database"]["file"]).open("rb") as data:
-            if db.engine == "sqlite":
+        if db.engine == "sqlite":
+            with (backup / manifest["database"]["file"]).open("rb") as data:
                 _run_as(app, [sys.executable, "-I", "-c", _SQLITE_LOAD, db.path], {}, stdin=data,
                         what=f"restoring the SQLite database {db.path}")
-            else:
-                _pg_load(app, db, data)
+        else:
+            _pg_load(app, db, backup / manifest["database"]["file"])
         if manifest.get("media") and media:
             restore_media(backup / manifest["media"]["file"], Path(media))
 

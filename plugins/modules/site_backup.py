@@ -19,8 +19,12 @@ description:
     into the live file, so the app's connections see the result at once. PostgreSQL's is one
     transaction of C(psql) in which everything the app's role owns is dropped (C(DROP OWNED), so a table
     a later migration created goes too) and the archive's SQL from C(pg_restore) replayed; an
-    error leaves the database as it was. The media directory's contents become the backup's
-    exactly; the directory itself stays.
+    error leaves the database as it was. The live database is read first; the archive's entries
+    for extensions another role installed (a superuser's C(CREATE EXTENSION citext)) are skipped and
+    the extensions left as they are; objects of other roles that the archive would recreate, or that
+    depend on the app's role's objects, refuse the restore before anything changes, each named with
+    its owner and the C(ALTER ... OWNER TO) that would let the restore through. The media
+    directory's contents become the backup's exactly; the directory itself stays.
   - Each backup is a directory named C(<UTC time>-<kind>[-<release>]) holding C(manifest.json), the
     database file and C(media.tar), root's and owner-only. It is written under a C(.partial) name and
     renamed when whole. A lock file keeps a timer's backup and a deploy's apart.
@@ -78,7 +82,11 @@ options:
     type: int
     default: 7
   app_root:
-    description: The app's root; the release its C(current) points at is recorded as the one serving.
+    description:
+      - With O(state=present), the app's root; the release its C(current) points at is recorded as the one serving.
+      - With O(state=restored), the app's root whose releases the backup's serving release must still be
+        among (a good one in C(releases.json), its directory under C(releases/)); otherwise the restore is
+        refused before anything is touched, naming the release and the backups that could be restored.
     type: path
     default: ""
 notes:
@@ -146,6 +154,8 @@ from pathlib import Path
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.djstack.stack.plugins.module_utils import site_backup as sb
+from ansible_collections.djstack.stack.plugins.module_utils.releases import (
+    GOOD, ReleaseError, load_history, present_releases)
 
 
 def _present(module: AnsibleModule, root: Path) -> dict:
@@ -181,6 +191,14 @@ def _restored(module: AnsibleModule, root: Path) -> dict:
     if not params["name"] and not params["release"]:
         module.fail_json(msg="state=restored needs name (a backup) or release (its pre-migrate backup)")
     manifest = sb.find(root, name=params["name"], release=params["release"])
+    if params["app_root"]:
+        # Before any file is touched, in check mode too: a restore's pre-check runs so.
+        app_root = Path(params["app_root"])
+        problem = sb.serving_problem(
+            manifest, present=present_releases(app_root), existing=sb.backups(root), app_root=str(app_root),
+            good={entry.get("id") for entry in load_history(app_root) if entry.get("status") in GOOD})
+        if problem:
+            module.fail_json(msg=problem, backup=manifest["name"], manifest=manifest, serving=manifest["serving"])
     if module.check_mode:
         sb.parse_database_url(params["database_url"])
         sb.check(root, manifest)
@@ -209,7 +227,7 @@ def main() -> None:
     root = Path(module.params["root"])
     try:
         result = (_present if module.params["state"] == "present" else _restored)(module, root)
-    except sb.BackupError as exc:
+    except (sb.BackupError, ReleaseError) as exc:
         module.fail_json(msg=str(exc))
     except OSError as exc:
         module.fail_json(msg=f"backup under {root}: {exc}")

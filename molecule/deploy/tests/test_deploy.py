@@ -5,20 +5,24 @@ v2 under load, a v3 whose migration fails, a v4 that is not ready, a release who
 pages answer 500 while its /readyz is fine ("broken-pages"), a v5 whose check
 through nginx fails after the switch, two rollbacks, the host lock and keep-N
 pruning, a deploy in maintenance, then a v9 whose migration deletes data and the
-restore of its pre-migrate backup. Each test asserts one behaviour of that story.
+restore of its pre-migrate backup, the restore of a backup taken by hand (by its name),
+and the refused restore of a backup whose release was pruned. Each test asserts one
+behaviour of that story.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import shlex
 import shutil
+import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
 from djstack_testlib import load, nginx
-from djstack_testlib.site import ROOT, Run, run_site
+from djstack_testlib.site import ROOT, Run, inventory, run_site
 
 DOMAIN = "demo.localhost"
 APP_ROOT = "/srv/demo"
@@ -371,3 +375,88 @@ def test_restoring_an_unknown_backup_names_the_newest_and_touches_nothing(restor
     assert "The database and the media were not touched." in run.output
     assert not host.file("/etc/nginx/djstack-maintenance/demo.on").exists
     assert _serving(host) == restored["before_v9"]
+
+
+@pytest.fixture(scope="module")
+def restored_by_name(restored, host) -> dict:
+    """A backup by hand (the timer's unit started), the witness deleted, then
+    restore.yml -e backup=<that backup's name> (after the release restore)."""
+    seen: dict = {"serving_before": _serving(host)}
+    host.check_output("systemctl start demo-backup.service")
+    seen["backup"] = _backups(host)[-1]
+    _manage_shell(host, f"from catalog.models import Product; Product.objects.filter(name={WITNESS!r}).delete()")
+    _manage_shell(host, "from django.core.cache import cache; cache.clear()")
+    seen["listed_deleted"] = _listed(host)
+    seen["run"] = run_site("-e", f"backup={seen['backup']['name']}", playbook=RESTORE)
+    seen["serving"] = _serving(host)
+    seen["listed_after"] = _listed(host)
+    return seen
+
+
+def test_a_backup_by_hand_records_the_release_serving(restored_by_name):
+    backup = restored_by_name["backup"]
+    assert backup["kind"] == "scheduled"
+    assert backup["serving"] == restored_by_name["serving_before"]
+
+
+def test_restoring_a_backup_by_name_brings_its_data_back_through_the_site(restored_by_name):
+    assert WITNESS not in _names(restored_by_name["listed_deleted"])
+    assert restored_by_name["run"].rc == 0, restored_by_name["run"].output[-4000:]
+    assert WITNESS in _names(restored_by_name["listed_after"])
+
+
+def test_restoring_a_backup_by_name_keeps_its_release_serving(restored_by_name, host):
+    assert restored_by_name["serving"] == restored_by_name["serving_before"]
+    assert not host.file("/etc/nginx/djstack-maintenance/demo.on").exists
+
+
+def _prune(host, keep: int) -> None:
+    """The release module's pruning (what a deploy with django_app_keep_releases does), ad hoc."""
+    args = json.dumps({"root": APP_ROOT, "state": "pruned", "keep": keep})
+    done = subprocess.run(["ansible", host.backend.host, "-i", inventory(), "--become",
+                           "-m", "djstack.stack.release", "-a", args],
+                          cwd=ROOT, capture_output=True, text=True, check=False,
+                          env=dict(os.environ, ANSIBLE_CONFIG=os.environ.get("ANSIBLE_CONFIG",
+                                                                              str(ROOT / "ansible.cfg"))))
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+
+
+@pytest.fixture(scope="module")
+def refused_pruned(restored_by_name, host) -> dict:
+    """Releases pruned to two (the one serving and the one before), then a restore of a backup
+    taken under a pruned release, under load (last in the story)."""
+    _prune(host, keep=2)
+    present = set(host.check_output(f"ls {APP_ROOT}/releases").split())
+    orphans = [b for b in _backups(host) if b["serving"] and b["serving"] not in present]
+    assert orphans, (present, _backups(host))
+    seen: dict = {"backup": orphans[-1], "serving_before": _serving(host), "listed_before": _listed(host)}
+    load.start(host, DOMAIN, ["/about/"], connections=2)
+    try:
+        seen["run"] = run_site("-e", f"backup={seen['backup']['name']}", playbook=RESTORE)
+    finally:
+        seen["load"] = load.stop(host)
+    seen["serving"] = _serving(host)
+    seen["listed_after"] = _listed(host)
+    return seen
+
+
+def test_a_restore_of_a_backup_whose_release_was_pruned_is_refused_naming_it(refused_pruned):
+    run, backup = refused_pruned["run"], refused_pruned["backup"]
+    assert run.rc != 0
+    assert f"backup {backup['name']} was taken while release {backup['serving']} served" in run.output
+    assert "that release was pruned from the host" in run.output
+    assert "The database and the media were not touched." in run.output
+
+
+def test_a_refused_restore_leaves_the_data_and_the_serving_release_alone(refused_pruned):
+    # The witness came after every backup taken under a pruned release: a restore would drop it.
+    assert WITNESS in _names(refused_pruned["listed_after"])
+    assert refused_pruned["listed_after"] == refused_pruned["listed_before"]
+    assert refused_pruned["serving"] == refused_pruned["serving_before"]
+
+
+def test_a_refused_restore_never_shows_the_maintenance_page(refused_pruned, host):
+    tally = refused_pruned["load"]
+    assert tally.requests > 0
+    assert set(tally.statuses) == {"200"} and not tally.errors, tally
+    assert not host.file("/etc/nginx/djstack-maintenance/demo.on").exists

@@ -2,6 +2,9 @@
 database (pg_dump as the app's OS account, password from the database URL) and media, then
 a restore of it (one psql transaction: DROP OWNED, then pg_restore's SQL) over a dropped table,
 a table created after the backup and changed media, a restore refused for a wrong password, and a check-mode backup.
+Then what a DBA adds beside the app's role: an extension the superuser installed, used by the app's
+table (the restore leaves it and brings the rows back), and a table of another role the backup
+holds (the restore is refused before any change, naming it).
 
 The module runs from the controller through Ansible's ad-hoc command, with the inventory
 and the collection path (.cache/collections) Molecule's provisioner environment gives the
@@ -44,6 +47,12 @@ TABLE = "backup_probe"
 # Made after the backup, as by a later migration: the restore must drop it.
 LATER = "backup_probe_later"
 ROWS = f"SELECT * FROM {TABLE} ORDER BY id"
+# The DBA's additions: an extension the superuser installs (in Debian's server package) and a
+# role of its own, owning a table the app's role may read (so pg_dump as the app puts it in).
+EXTENSION = "citext"
+EXTENSION_TABLE = "backup_probe_citext"
+OTHER_ROLE = "reporting"
+OTHER_TABLE = "backup_probe_report"
 
 
 def _sql(host, *statements: str):
@@ -53,6 +62,13 @@ def _sql(host, *statements: str):
             "psql", "-X", "-q", "-w", "-At", "-v", "ON_ERROR_STOP=1",
             f"host={SOCKET_DIR} port={PORT} dbname={DATABASE} user={USER}", *commands]
     return host.run(shlex.join(argv))
+
+
+def _superuser(host, *statements: str):
+    """psql as PostgreSQL's superuser (the postgres account, by peer) in the app's database."""
+    commands = [arg for statement in statements for arg in ("-c", statement)]
+    return host.run(shlex.join(["runuser", "-u", "postgres", "--", "psql", "-X", "-q", "-At", "-v", "ON_ERROR_STOP=1",
+                                "-d", DATABASE, *commands]))
 
 
 def _rows(host) -> str:
@@ -256,3 +272,75 @@ def test_check_mode_backup_writes_nothing(host, backup, app_account):
                               user=app_account, media=MEDIA, kind="manual"))
     assert result["changed"] is True and result["manifest"]["kind"] == "manual"
     assert _tree(host, ROOT) == before
+
+
+@pytest.fixture(scope="module")
+def extension_restored(host, refused, app_account) -> dict:
+    """The superuser's extension, a table of the app's using it, a backup, its rows changed, the restore."""
+    installed = _superuser(host, f"CREATE EXTENSION {EXTENSION}")
+    assert installed.rc == 0, installed.stderr
+    made = _sql(host, f"CREATE TABLE {EXTENSION_TABLE} (id int PRIMARY KEY, email {EXTENSION} UNIQUE)",
+                f"INSERT INTO {EXTENSION_TABLE} VALUES (1, 'Ann@Example.org'), (2, 'bob@example.org')")
+    assert made.rc == 0, made.stderr
+    try:
+        taken = _ok(_site_backup(host, root=ROOT, state="present", database_url=SOCKET_URL, user=app_account,
+                                 kind="manual"))
+        changed = _sql(host, f"DELETE FROM {EXTENSION_TABLE} WHERE id = 2")
+        assert changed.rc == 0, changed.stderr
+        result = _site_backup(host, root=ROOT, state="restored", database_url=SOCKET_URL, user=app_account,
+                              name=taken["backup"])
+        rows = _sql(host, f"SELECT id, email FROM {EXTENSION_TABLE} WHERE email = 'ann@EXAMPLE.org' OR id = 2"
+                          " ORDER BY id")
+        owner = _superuser(host, f"SELECT pg_get_userbyid(extowner) FROM pg_extension WHERE extname = '{EXTENSION}'")
+        yield {"result": result, "rows": rows.stdout, "owner": owner.stdout.strip()}
+    finally:
+        _sql(host, f"DROP TABLE IF EXISTS {EXTENSION_TABLE}")
+        dropped = _superuser(host, f"DROP EXTENSION IF EXISTS {EXTENSION}")
+        assert dropped.rc == 0, dropped.stderr
+
+
+@pytest.fixture(scope="module")
+def foreign_refused(host, extension_restored, app_account) -> dict:
+    """Another role's table the app's role may read, a backup holding it, a row of the app's added,
+    then the restore."""
+    made = _superuser(host, f"CREATE ROLE {OTHER_ROLE}", f"CREATE TABLE public.{OTHER_TABLE} (id int)",
+                      f"ALTER TABLE public.{OTHER_TABLE} OWNER TO {OTHER_ROLE}",
+                      f"GRANT SELECT ON public.{OTHER_TABLE} TO {USER}")
+    assert made.rc == 0, made.stderr
+    try:
+        taken = _ok(_site_backup(host, root=ROOT, state="present", database_url=SOCKET_URL, user=app_account,
+                                 kind="manual"))
+        added = _sql(host, f"INSERT INTO {TABLE} (label) VALUES ('after the backup')")
+        assert added.rc == 0, added.stderr
+        before = _rows(host)
+        result = _site_backup(host, root=ROOT, state="restored", database_url=SOCKET_URL, user=app_account,
+                              name=taken["backup"])
+        yield {"result": result, "before": before, "after": _rows(host)}
+    finally:
+        _sql(host, f"DELETE FROM {TABLE} WHERE label = 'after the backup'")
+        dropped = _superuser(host, f"DROP TABLE IF EXISTS public.{OTHER_TABLE}", f"DROP OWNED BY {OTHER_ROLE}",
+                             f"DROP ROLE {OTHER_ROLE}")
+        assert dropped.rc == 0, dropped.stderr
+
+
+def test_restore_leaves_an_extension_the_superuser_installed_and_succeeds(extension_restored):
+    assert not extension_restored["result"].get("failed"), extension_restored["result"].get("msg")
+    assert extension_restored["owner"] == "postgres"
+
+
+def test_restore_brings_back_rows_of_a_column_typed_by_that_extension(extension_restored):
+    # Both rows back, and the column still compares case-insensitively: it is citext again.
+    assert extension_restored["rows"].splitlines() == ["1|Ann@Example.org", "2|bob@example.org"]
+
+
+def test_restore_over_another_roles_table_in_the_backup_is_refused_naming_it(foreign_refused):
+    result = foreign_refused["result"]
+    assert result["failed"] is True
+    assert "refused before any change" in result["msg"]
+    assert f"table public.{OTHER_TABLE} (owner {OTHER_ROLE}) is in the backup" in result["msg"]
+    assert f"ALTER TABLE public.{OTHER_TABLE} OWNER TO {USER}" in result["msg"]
+
+
+def test_a_refused_restore_leaves_the_database_as_it_was(foreign_refused):
+    assert foreign_refused["after"] == foreign_refused["before"]
+    assert "after the backup" in foreign_refused["after"]
