@@ -116,3 +116,24 @@ def test_one_host_per_shared_database_migrates_and_every_sqlite_host_does(tmp_pa
 
 def test_the_migrating_host_is_the_first_of_its_site_in_the_play(tmp_path: Path) -> None:
     assert _migrating_hosts(tmp_path, "shop-app2,blog-app") == {"shop-app2": True, "blog-app": True}
+
+
+def test_a_later_batch_skips_the_migrations_another_host_of_its_site_ran(tmp_path: Path) -> None:
+    # deploy.yml's serial batches: shop-app2 is the first of its batch, but shop-app1 ran
+    # this release's migrations in the batch before (django_app_migrated_release).
+    (tmp_path / "hosts.yml").write_text(yaml.safe_dump(MIGRATE_INVENTORY))
+    play = [{"hosts": "app", "gather_facts": False, "serial": 1,
+             "vars": {"_django_app_release_id": "20261204T120000Z-abc"},
+             "roles": [{"role": "djstack.stack.django_app", "when": False}],
+             "tasks": [{"name": "Print", "ansible.builtin.debug": {"msg": "{{ _django_app_migrates_here }}"}},
+                       {"name": "Migrate", "ansible.builtin.set_fact": {
+                           "django_app_migrated_release": "{{ _django_app_release_id }}"},
+                        "when": "_django_app_migrates_here"}]}]
+    (tmp_path / "play.yml").write_text(yaml.safe_dump(play))
+    done = run_playbook(str(tmp_path / "play.yml"), inventory=str(tmp_path / "hosts.yml"),
+                        env={"ANSIBLE_STDOUT_CALLBACK": "ansible.builtin.json"})
+    assert done.returncode == 0, done.stdout + done.stderr
+    report, _ = json.JSONDecoder().raw_decode(done.stdout[done.stdout.index("{"):])
+    migrates = {host: result["msg"] for batch in report["plays"] for t in batch["tasks"]
+                if t["task"]["name"] == "Print" for host, result in t["hosts"].items()}
+    assert migrates == {"notes": True, "shop-app1": True, "shop-app2": False, "blog-app": True}

@@ -37,6 +37,19 @@ def test_split_runs_each_scenario_once_covering_every_distro(tmp_path, monkeypat
                                       "python@debian12"]
 
 
+def test_split_gives_a_pinned_scenario_its_distro_and_the_others_their_turns(tmp_path, monkeypatch):
+    for name, weight in (("deploy", 14), ("stack", 12), ("nginx", 6)):
+        _scenario(tmp_path, name, weight)
+    (tmp_path / "cluster").mkdir()
+    (tmp_path / "cluster" / "molecule.yml").write_text("# djstack-weight: 14\n# djstack-split-distro: debian12\n---\n")
+    monkeypatch.setattr(matrix, "MOLECULE_DIR", tmp_path)
+    jobs = matrix.plan(["cluster", "deploy", "nginx", "stack"], ["debian12", "debian13"], split=True)
+    assert [j.name for j in jobs] == ["cluster@debian12", "deploy@debian12", "stack@debian13", "nginx@debian12"]
+    # Not split: it runs on both, like every scenario.
+    assert {j.name for j in matrix.plan(["cluster"], ["debian12", "debian13"])} == {"cluster@debian12",
+                                                                                  "cluster@debian13"}
+
+
 def test_split_with_one_distro_runs_everything_on_it(tmp_path, monkeypatch):
     _scenario(tmp_path, "light")
     _scenario(tmp_path, "heavy", weight=5)
@@ -51,6 +64,12 @@ def test_each_pair_gets_its_own_image_and_ephemeral_dir(tmp_path):
     assert a["DJSTACK_IMAGE"] == "djstack-systemd:debian12"
     assert b["DJSTACK_IMAGE"] == "djstack-systemd:debian13"
     assert a["MOLECULE_EPHEMERAL_DIRECTORY"] != b["MOLECULE_EPHEMERAL_DIRECTORY"]
+
+
+def test_each_distro_gets_its_own_network_for_fixed_addresses(tmp_path):
+    a = matrix.job_env(matrix.Job("cluster", "debian12"), tmp_path, None)
+    b = matrix.job_env(matrix.Job("cluster", "debian13"), tmp_path, None)
+    assert (a["DJSTACK_NET"], b["DJSTACK_NET"]) == ("10.213.12", "10.213.13")
 
 
 def test_image_override_applies_to_every_pair(tmp_path):

@@ -67,6 +67,12 @@ def scenario_weight(scenario: str, molecule_dir: Path | None = None) -> int:
     return int(_header(scenario, "weight", molecule_dir) or 1)
 
 
+def scenario_split_distro(scenario: str, molecule_dir: Path | None = None) -> str | None:
+    """A scenario may declare `# djstack-split-distro: debianNN`: the distro CI's split gives it,
+    outside the turns the others take (so adding it moves none of them)."""
+    return _header(scenario, "split-distro", molecule_dir)
+
+
 def scenario_memory(scenario: str, molecule_dir: Path | None = None) -> str:
     """A scenario may declare `# djstack-memory: 1g`, the container's memory limit (the
     shared platform's `memory`, DJSTACK_MEMORY): for roles sized from the host's limits.
@@ -123,15 +129,27 @@ def plan(scenarios: Sequence[str], distros: Sequence[str], split: bool = False) 
     heavy ones and all are covered (CI's time budget; `make test-all` runs them all)."""
     ordered = sorted(scenarios, key=lambda s: (-scenario_weight(s), s))
     if split:
-        jobs = [Job(s, distros[i % len(distros)]) for i, s in enumerate(ordered)]
+        pinned = {s: scenario_split_distro(s) for s in ordered}
+        pinned = {s: d for s, d in pinned.items() if d in distros}
+        turns = [s for s in ordered if s not in pinned]
+        jobs = [Job(s, distros[i % len(distros)]) for i, s in enumerate(turns)]
+        jobs += [Job(s, d) for s, d in pinned.items()]
     else:
         jobs = [Job(s, d) for s in ordered for d in distros]
     return sorted(jobs, key=lambda j: (-scenario_weight(j.scenario), j.scenario, j.distro))
 
 
+def scenario_network(distro: str) -> str:
+    """The /24 (its first three octets, DJSTACK_NET) where a scenario of several hosts gives
+    them fixed addresses, as a cluster's inventory names its hosts' private addresses: one
+    per distro (debian12: 10.213.12), so both distros' runs of a scenario can run at once."""
+    return "10.213." + "".join(ch for ch in distro if ch.isdigit())
+
+
 def job_env(job: Job, log_dir: Path, image: str | None) -> dict[str, str]:
     env = dict(os.environ)
     env["DJSTACK_DISTRO"] = job.distro
+    env["DJSTACK_NET"] = scenario_network(job.distro)
     env["DJSTACK_MEMORY"] = scenario_memory(job.scenario)
     env["DJSTACK_IMAGE"] = image or DISTROS[job.distro].image
     env["MOLECULE_EPHEMERAL_DIRECTORY"] = str(log_dir / "ephemeral" / f"{job.scenario}-{job.distro}")

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -13,6 +14,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 SITE = ROOT / "playbooks" / "site.yml"
+# What a copy of the sample app leaves out: build and run leftovers of a checkout.
+APP_IGNORE = shutil.ignore_patterns("__pycache__", ".pytest_cache", "staticfiles", "staticfiles.json", "media",
+                                    "db.sqlite3*", "RELEASE", "*.env", ".venv")
 
 
 @dataclass
@@ -58,3 +62,15 @@ def run_site(*args: str, playbook: Path = SITE) -> Run:
     proc = subprocess.run(["ansible-playbook", "-i", inventory(), str(playbook), *args],
                           cwd=ROOT, env=env, capture_output=True, text=True, check=False)
     return Run(proc.returncode, proc.stdout + proc.stderr)
+
+
+def app_version(base: Path, name: str) -> Path:
+    """A copy of the sample app with a visible change, in a page and in a stylesheet (a new
+    hashed static file): its own revision."""
+    tree = base / name
+    shutil.copytree(ROOT / "app", tree, ignore=APP_IGNORE)
+    about = tree / "catalog" / "templates" / "catalog" / "about.html"
+    about.write_text(about.read_text() + f"\n<!-- {name} -->\n")
+    with (tree / "catalog" / "static" / "catalog" / "css" / "site.css").open("a") as css:
+        css.write(f"\n/* {name} */\n")
+    return tree

@@ -18,19 +18,31 @@ options:
     required: true
     type: list
     elements: str
+  setting:
+    description:
+      - Return this stack-wide setting of each host (C(private_address), ...), as the lookup
+        C(djstack.stack.site) resolves it for that host, instead of its name.
+    type: str
+  others:
+    description: Leave the current host out.
+    type: bool
+    default: false
 """
 
 EXAMPLES = r"""
 - name: Show the app hosts of this site
   ansible.builtin.debug:
     msg: "{{ query('djstack.stack.site_hosts', 'app') }}"
+- name: Show the private addresses of this site's other web hosts
+  ansible.builtin.debug:
+    msg: "{{ query('djstack.stack.site_hosts', 'web', setting='private_address', others=true) }}"
 """
 
 RETURN = r"""
 _raw:
-  description: Inventory host names, the groups' in the order given.
+  description: Inventory host names (or their O(setting)), the groups' in the order given.
   type: list
-  elements: str
+  elements: raw
 """
 
 from typing import Any
@@ -42,12 +54,19 @@ from ansible.plugins.lookup import LookupBase
 class LookupModule(LookupBase):
     def run(self, terms: list[str], variables: dict[str, Any] | None = None, **kwargs: Any) -> list[Any]:
         variables = variables or {}
+        self.set_options(var_options=variables, direct=kwargs)
+        setting = self.get_option("setting")
         site = lookup_loader.get("djstack.stack.site", loader=self._loader, templar=self._templar)
         mine = site.run(["domain"], variables)[0]
+        me = variables.get("inventory_hostname")
         groups = variables.get("groups", {})
         found: list[str] = []
         for group in terms:
             for host in groups.get(str(group), []):
-                if host not in found and site.run(["domain"], variables, host=host)[0] == mine:
+                if host in found or (self.get_option("others") and host == me):
+                    continue
+                if site.run(["domain"], variables, host=host)[0] == mine:
                     found.append(host)
+        if setting:
+            return [site.run([setting], variables, host=host)[0] for host in found]
         return found

@@ -15,14 +15,13 @@ from __future__ import annotations
 import json
 import os
 import shlex
-import shutil
 import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
 from djstack_testlib import load, nginx
-from djstack_testlib.site import ROOT, Run, inventory, run_site
+from djstack_testlib.site import ROOT, Run, app_version, inventory, run_site
 
 DOMAIN = "demo.localhost"
 APP_ROOT = "/srv/demo"
@@ -33,8 +32,6 @@ BACKUPS = "/var/backups/djstack/demo"
 WITNESS = "0 restore witness"
 LOCK = "/run/lock/djstack.lock"
 LOAD_PATHS = ["/products/", "/readyz", "/about/"]
-IGNORE = shutil.ignore_patterns("__pycache__", ".pytest_cache", "staticfiles", "staticfiles.json", "media",
-                                "db.sqlite3*", "RELEASE", "*.env", ".venv")
 
 
 @dataclass
@@ -46,17 +43,6 @@ class Story:
     history: list[dict] = field(default_factory=list)
     history_before_v6: list[dict] = field(default_factory=list)
     present: set[str] = field(default_factory=set)
-
-
-def _version(base: Path, name: str) -> Path:
-    """A copy of the sample app with a visible change: its own revision."""
-    tree = base / name
-    shutil.copytree(ROOT / "app", tree, ignore=IGNORE)
-    about = tree / "catalog" / "templates" / "catalog" / "about.html"
-    about.write_text(about.read_text() + f"\n<!-- {name} -->\n")
-    with (tree / "catalog" / "static" / "catalog" / "css" / "site.css").open("a") as css:
-        css.write(f"\n/* {name} */\n")
-    return tree
 
 
 def _failing_migration(tree: Path) -> None:
@@ -115,24 +101,24 @@ def story(host, tmp_path_factory) -> Story:
     s.releases["v1"] = _serving(host)
     s.serving["converge"] = s.releases["v1"]
 
-    run = _deploy(host, s, "v2", "-e", f"django_app_local_path={_version(base, 'v2')}")
+    run = _deploy(host, s, "v2", "-e", f"django_app_local_path={app_version(base, 'v2')}")
     assert run.rc == 0, run.output[-4000:]
     s.releases["v2"] = s.serving["v2"]
 
-    v3 = _version(base, "v3")
+    v3 = app_version(base, "v3")
     _failing_migration(v3)
     _deploy(host, s, "v3", "-e", f"django_app_local_path={v3}")
 
-    v4 = _version(base, "v4")
+    v4 = app_version(base, "v4")
     _wrong_cache(v4)
     _deploy(host, s, "v4", "-e", f"django_app_local_path={v4}")
 
-    broken_pages = _version(base, "broken-pages")
+    broken_pages = app_version(base, "broken-pages")
     _broken_pages(broken_pages)
     _deploy(host, s, "broken-pages", "-e", f"django_app_local_path={broken_pages}")
 
     # A good release whose check through nginx fails (a wrong path here): put back after the switch.
-    _deploy(host, s, "v5", "-e", f"django_app_local_path={_version(base, 'v5')}", "-e", "nginx_verify_path=/no-such-page")
+    _deploy(host, s, "v5", "-e", f"django_app_local_path={app_version(base, 'v5')}", "-e", "nginx_verify_path=/no-such-page")
 
     s.history_before_v6 = json.loads(host.file(f"{APP_ROOT}/releases.json").content_string)
     _deploy(host, s, "rollback", playbook=ROLLBACK)
@@ -140,7 +126,7 @@ def story(host, tmp_path_factory) -> Story:
 
     # Somebody else's deploy holds the lock: refused, then broken on purpose.
     host.check_output(f"echo '{{\"token\": \"other\", \"owner\": \"alice on laptop\", \"since\": \"x\"}}' > {LOCK}")
-    v6 = _version(base, "v6")
+    v6 = app_version(base, "v6")
     _deploy(host, s, "locked", "-e", f"django_app_local_path={v6}", under_load=False)
     run = _deploy(host, s, "v6", "-e", f"django_app_local_path={v6}", "-e", "host_lock_break=true",
                   "-e", "django_app_keep_releases=3")
@@ -161,7 +147,7 @@ def self_switched(story, host, tmp_path_factory) -> Run:
     doomed = f"{APP_ROOT}/releases/{story.releases['v1']}"
     host.check_output(f"mount -t tmpfs -o size=1m djstack-prune-blocker {doomed}")
     try:
-        return run_site("-e", f"django_app_local_path={_version(tmp_path_factory.mktemp('v7'), 'v7')}",
+        return run_site("-e", f"django_app_local_path={app_version(tmp_path_factory.mktemp('v7'), 'v7')}",
                         # JSON: a key=value "true" would be a string, which a conditional refuses.
                         "-e", json.dumps({"django_app_activate": True, "django_app_keep_releases": 3}),
                         playbook=DEPLOY)
@@ -265,7 +251,7 @@ def in_maintenance(story, self_switched, host, tmp_path_factory) -> tuple[Run, l
     """A deploy with release_maintenance: the site answers 503 until it ends (last in the story)."""
     load.start(host, DOMAIN, ["/about/"], connections=2)
     try:
-        run = run_site("-e", f"django_app_local_path={_version(tmp_path_factory.mktemp('v8'), 'v8')}",
+        run = run_site("-e", f"django_app_local_path={app_version(tmp_path_factory.mktemp('v8'), 'v8')}",
                        "-e", "release_maintenance=true", playbook=DEPLOY)
     finally:
         tally = load.stop(host)
@@ -317,7 +303,7 @@ def restored(story, in_maintenance, host, tmp_path_factory) -> dict:
                         f"Product.objects.create(name={WITNESS!r}, slug='restore-witness', price=1)")
     _manage_shell(host, "from django.core.cache import cache; cache.clear()")
     seen["listed_before"] = _listed(host)
-    v9 = _version(tmp_path_factory.mktemp("v9"), "v9")
+    v9 = app_version(tmp_path_factory.mktemp("v9"), "v9")
     _destructive_migration(v9)
     run = run_site("-e", f"django_app_local_path={v9}", playbook=DEPLOY)
     assert run.rc == 0, run.output[-4000:]
